@@ -1,0 +1,1 @@
+"""Pledge: a B2B company's website and everything its privacy policy describes."""

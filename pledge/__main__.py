@@ -1,0 +1,3 @@
+from pledge.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""The staff login page and the console's door."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_user(
+        username="expert", password="a long pass phrase for staff", is_staff=True
+    )
+
+
+@pytest.fixture
+def outsider(db):
+    return get_user_model().objects.create_user(
+        username="charlie", password="a long pass phrase for charlie"
+    )
+
+
+def test_console_sends_anonymous_visitors_to_login(client, db):
+    response = client.get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/")
+
+
+def test_login_page_is_in_both_languages(client, db):
+    assert "员工登录" in client.get("/console/login/").content.decode()
+    assert "Staff login" in client.get("/en/console/login/").content.decode()
+
+
+def test_staff_member_logs_in_and_reaches_the_console(client, staff):
+    response = client.post(
+        "/console/login/",
+        {"username": "expert", "password": "a long pass phrase for staff"},
+    )
+    assert response.status_code == 302
+    assert "已登录为 expert" in client.get("/console/").content.decode()
+
+
+def test_wrong_password_is_refused_with_a_message(client, staff):
+    response = client.post("/en/console/login/", {"username": "expert", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_non_staff_account_is_refused_by_the_console(client, outsider):
+    client.force_login(outsider)
+    response = client.get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InventoryConfig(AppConfig):
+    """The data inventory: the site's practice as declarations; the policies rendered from it."""
+
+    name = "pledge.inventory"

@@ -1,0 +1,275 @@
+"""Pledge's one settings module.
+
+Every value has an embedded default that runs after checkout (SQLite under var/, secrets
+generated into var/ on first use, mail written to files). Production sets ``PLEDGE_ENV=production``
+and passes the rest through environment variables (or ``NAME_FILE`` for secrets); README.md lists
+them all. A value that is wrong or missing for the chosen profile does not raise here: it is kept
+in ``CONFIG_ERRORS`` and reported by the system checks of ``pledge/checks.py``, which stop every
+command (``pledge serve``, ``pledge migrate`` ...) with a sentence saying how to fix it.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from pledge.env import email_settings, env, env_bool, env_int, env_list, generated_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("PLEDGE_VAR", str(BASE_DIR / "var"))).resolve()
+SITE_DIR = Path(env("PLEDGE_SITE", str(BASE_DIR / "sites" / "gonex"))).resolve()
+
+# (setting, what to do) pairs; pledge/checks.py turns each into a system check error.
+CONFIG_ERRORS: list[tuple[str, str]] = []
+
+PLEDGE_ENV = env("PLEDGE_ENV", "development").strip().lower()
+if PLEDGE_ENV not in {"development", "production"}:
+    CONFIG_ERRORS.append(
+        ("PLEDGE_ENV", f"PLEDGE_ENV is {PLEDGE_ENV!r}: set it to 'production' or leave it unset.")
+    )
+PRODUCTION = PLEDGE_ENV == "production"
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        CONFIG_ERRORS.append(
+            (
+                "SECRET_KEY",
+                "SECRET_KEY is not set: set SECRET_KEY (or SECRET_KEY_FILE) to 50 or more "
+                "random characters, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+            )
+        )
+        SECRET_KEY = "unset-" * 10  # never used: the check above stops start-up
+    else:
+        SECRET_KEY = generated_secret(VAR_DIR / "secret_key")
+
+# PLEDGE_KEYS is the key ring for personal data at rest (see pledge/vault). Production must
+# bring its own; the embedded default generates one into var/ on first use.
+PLEDGE_KEYS = env("PLEDGE_KEYS")
+if not PLEDGE_KEYS and PRODUCTION:
+    CONFIG_ERRORS.append(
+        (
+            "PLEDGE_KEYS",
+            "PLEDGE_KEYS is not set: run `pledge keys generate` once, keep its output safe, and "
+            "pass it as PLEDGE_KEYS (or PLEDGE_KEYS_FILE).",
+        )
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+if PRODUCTION and not ALLOWED_HOSTS:
+    CONFIG_ERRORS.append(
+        (
+            "ALLOWED_HOSTS",
+            "ALLOWED_HOSTS is not set: set it to the site's host names, comma separated, "
+            "e.g. ALLOWED_HOSTS=letsgonex.cn,www.letsgonex.cn.",
+        )
+    )
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "pledge",
+    "pledge.inventory",
+    "pledge.vault",
+    "pledge.people",
+    "pledge.web",
+    "pledge.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "pledge.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "pledge.urls"
+WSGI_APPLICATION = "pledge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "pledge.web.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite in WAL mode with synchronous=FULL: a committed row survives a crash (SECURITY.md R3).
+# BEGIN IMMEDIATE takes the write lock up front, so two writers wait instead of deadlocking.
+SQLITE_OPTIONS = {
+    "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"),
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pledge.sqlite3'}")
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+except ValueError:
+    CONFIG_ERRORS.append(
+        (
+            "DATABASE_URL",
+            f"DATABASE_URL {DATABASE_URL!r} is not a database address: use "
+            "postgres://user:password@host:5432/name or sqlite:////absolute/path.sqlite3.",
+        )
+    )
+    DATABASES = {"default": dj_database_url.parse(f"sqlite:///{VAR_DIR / 'pledge.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, tasks -----------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Mail -----------------------------------------------------------------------------------
+EMAIL_URL = env("EMAIL_URL", "file:")
+try:
+    globals().update(email_settings(EMAIL_URL, VAR_DIR))
+except ValueError as error:
+    CONFIG_ERRORS.append(("EMAIL_URL", str(error)))
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+if PRODUCTION and not EMAIL_URL.lower().startswith("smtp"):
+    CONFIG_ERRORS.append(
+        (
+            "EMAIL_URL",
+            "EMAIL_URL must name an SMTP server in production (mail written to files never "
+            "reaches anyone): set EMAIL_URL=smtp://user:password@host:587?tls=1.",
+        )
+    )
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Gonex <service@letsgonex.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Staff authentication -------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:login"
+
+# --- Languages and time ---------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = VAR_DIR / "uploads"
+
+# --- HTTP security (SECURITY.md H2-H6) ------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The __Host- prefix binds a cookie to this exact host over HTTPS (H6).
+    SESSION_COOKIE_NAME = "__Host-session"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+if env_bool("PLEDGE_BEHIND_PROXY", False):
+    # Only behind a proxy that sets this header itself (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Serving --------------------------------------------------------------------------------
+PLEDGE_WEB_WORKERS = env_int("PLEDGE_WEB_WORKERS", 2)
+# Threads per web worker running Django; each may hold one database connection.
+PLEDGE_WEB_THREADS = env_int("PLEDGE_WEB_THREADS", 16)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,49 @@
+"""Run the whole suite on SQLite, then again on PostgreSQL when one is reachable.
+
+PostgreSQL is looked for at TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/pledge)
+and Redis at TEST_REDIS_URL (default redis://127.0.0.1:6379/15); tests that need one are skipped
+with a reason when it is not there, so a fresh laptop passes too. Exits non-zero if any run fails.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def run(label: str, environment: dict[str, str]) -> int:
+    print(f"\n=== pytest on {label} ===", flush=True)
+    return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=environment)
+
+
+def main() -> int:
+    # The SQLite run must not inherit a DATABASE_URL from the caller's shell.
+    base = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    if reachable(REDIS_URL):
+        base["TEST_REDIS_URL"] = REDIS_URL
+    else:
+        print(f"Redis is not reachable at {REDIS_URL}: its tests will be skipped.")
+
+    failures = run("SQLite", base)
+    if reachable(POSTGRES_URL):
+        failures |= run("PostgreSQL", {**base, "DATABASE_URL": POSTGRES_URL})
+    else:
+        print(f"\nPostgreSQL is not reachable at {POSTGRES_URL}: the PostgreSQL run is skipped.")
+    return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
