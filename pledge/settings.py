@@ -8,6 +8,7 @@ in ``CONFIG_ERRORS`` and reported by the system checks of ``pledge/checks.py``, 
 command (``pledge serve``, ``pledge migrate`` ...) with a sentence saying how to fix it.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -263,7 +264,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Serving --------------------------------------------------------------------------------
 PLEDGE_WEB_WORKERS = env_int("PLEDGE_WEB_WORKERS", 2)
 # Threads per web worker running Django; each may hold one database connection.
-PLEDGE_WEB_THREADS = env_int("PLEDGE_WEB_THREADS", 16)
+PLEDGE_WEB_THREADS = env_int("PLEDGE_WEB_THREADS", 2 * (os.cpu_count() or 1) + 1)
 
 LOGGING = {
     "version": 1,
