@@ -7,6 +7,7 @@ mounted as files). Nothing here imports Django: settings.py uses it before Djang
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -35,11 +36,12 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-def generated_secret(path: Path, make=lambda: secrets.token_urlsafe(50)) -> str:
+def generated_secret(path: Path, make=lambda: secrets.token_urlsafe(50), announce: str = "") -> str:
     """A secret kept in ``path``, created (readable by the owner only) on first use.
 
     The embedded default needs secrets that survive restarts without the newcomer
-    choosing any; production passes its own through the environment instead.
+    choosing any; production passes its own through the environment instead. ``announce``
+    (with ``{path}``) is printed to stderr when the secret is created.
     """
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -50,6 +52,8 @@ def generated_secret(path: Path, make=lambda: secrets.token_urlsafe(50)) -> str:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
+    if announce:
+        print(announce.format(path=path), file=sys.stderr)
     return value
 
 

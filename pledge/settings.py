@@ -8,12 +8,14 @@ in ``CONFIG_ERRORS`` and reported by the system checks of ``pledge/checks.py``, 
 command (``pledge serve``, ``pledge migrate`` ...) with a sentence saying how to fix it.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
 
 from pledge.env import email_settings, env, env_bool, env_int, env_list, generated_secret
+from pledge.vault.keys import new_entry as new_key_entry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("PLEDGE_VAR", str(BASE_DIR / "var"))).resolve()
@@ -48,14 +50,24 @@ if not SECRET_KEY:
 # PLEDGE_KEYS is the key ring for personal data at rest (see pledge/vault). Production must
 # bring its own; the embedded default generates one into var/ on first use.
 PLEDGE_KEYS = env("PLEDGE_KEYS")
-if not PLEDGE_KEYS and PRODUCTION:
-    CONFIG_ERRORS.append(
-        (
-            "PLEDGE_KEYS",
-            "PLEDGE_KEYS is not set: run `pledge keys generate` once, keep its output safe, and "
-            "pass it as PLEDGE_KEYS (or PLEDGE_KEYS_FILE).",
+if not PLEDGE_KEYS:
+    if PRODUCTION:
+        CONFIG_ERRORS.append(
+            (
+                "PLEDGE_KEYS",
+                "PLEDGE_KEYS is not set: run `pledge keys generate` once, keep its output safe, "
+                "and pass it as PLEDGE_KEYS (or PLEDGE_KEYS_FILE).",
+            )
         )
-    )
+    else:
+        PLEDGE_KEYS = generated_secret(
+            VAR_DIR / "keys",
+            make=new_key_entry,
+            announce=(
+                "Pledge generated the key ring that encrypts personal data at {path}. "
+                "Back it up with the database: without it the personal data cannot be read."
+            ),
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -76,6 +88,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "pledge",
     "pledge.inventory",
     "pledge.vault",
@@ -85,6 +101,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pledge.vault.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "pledge.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -93,9 +110,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "pledge.vault.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, so a locked-out account is refused early
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "pledge.urls"
@@ -208,6 +233,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# A static file missing from the manifest falls back to its plain name instead of a 500.
+WHITENOISE_MANIFEST_STRICT = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -242,9 +269,46 @@ if PRODUCTION:
     # The __Host- prefix binds a cookie to this exact host over HTTPS (H6).
     SESSION_COOKIE_NAME = "__Host-session"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-if env_bool("PLEDGE_BEHIND_PROXY", False):
-    # Only behind a proxy that sets this header itself (and strips it from clients).
+# Trusted proxies in front of Pledge (0: clients connect directly). Behind N proxies, the
+# client's address is the Nth entry from the right of X-Forwarded-For, and the proxy's
+# X-Forwarded-Proto says whether the client used HTTPS; with 0 both headers are ignored (I9).
+PLEDGE_PROXY_COUNT = env_int("PLEDGE_PROXY_COUNT", 0)
+if PLEDGE_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The staff console's network allow-list (the policy's "firewall", P22): comma-separated
+# networks such as 10.0.0.0/8,2001:db8::/32; empty allows every network.
+PLEDGE_CONSOLE_NETWORKS = []
+for network in env_list("PLEDGE_CONSOLE_NETWORKS"):
+    try:
+        PLEDGE_CONSOLE_NETWORKS.append(str(ipaddress.ip_network(network, strict=False)))
+    except ValueError:
+        CONFIG_ERRORS.append(
+            (
+                "PLEDGE_CONSOLE_NETWORKS",
+                f"PLEDGE_CONSOLE_NETWORKS holds {network!r}, which is not a network: "
+                "use addresses or CIDR ranges such as 10.0.0.0/8, separated by commas.",
+            )
+        )
+
+# Staff sessions (SECURITY.md A7): 30 minutes idle, 12 hours in all.
+PLEDGE_STAFF_IDLE_SECONDS = env_int("PLEDGE_STAFF_IDLE_SECONDS", 30 * 60)
+PLEDGE_STAFF_SESSION_SECONDS = env_int("PLEDGE_STAFF_SESSION_SECONDS", 12 * 60 * 60)
+
+# Login throttling (django-axes, SECURITY.md A5): five failures for one username, or from one
+# address, lock it for 15 minutes, so at most 20 guesses an hour reach any one account.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "pledge.vault.access.client_ip"
+AXES_LOCKOUT_CALLABLE = "pledge.console.views.auth.locked_out"
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# Two-factor login (django-otp): TOTP codes are single-use and throttled (A2).
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Gonex")
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -272,5 +336,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -1,17 +1,19 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from pledge.console import views
+from pledge.console.views import audit, auth, home, people, staff
 
 app_name = "console"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="console/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", home.home, name="home"),
+    path("login/", auth.login, name="login"),
+    path("login/verify/", auth.verify, name="verify"),
+    path("login/enrol/", auth.enrol, name="enrol"),
+    path("logout/", auth.logout, name="logout"),
+    path("account/", auth.account, name="account"),
+    path("people/", people.search, name="people"),
+    path("people/<uuid:public_id>/", people.detail, name="person"),
+    path("staff/", staff.staff_list_view, name="staff"),
+    path("staff/new/", staff.staff_new, name="staff_new"),
+    path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),
+    path("audit/", audit.audit_log, name="audit"),
 ]

@@ -115,3 +115,56 @@ def test_the_file_database_runs_in_wal_mode(tmp_path):
     database = sqlite3.connect(tmp_path / "pledge.sqlite3")
     assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     database.close()
+
+
+PROBE = """
+import json
+from django.test import Client
+client = Client(HTTP_HOST="letsgonex.cn")
+plain = client.get("/")
+secure = client.get("/", secure=True)
+login = client.get("/console/login/", secure=True)
+cookie = login.cookies["__Host-csrftoken"]
+print(json.dumps({
+    "plain_status": plain.status_code,
+    "plain_location": plain.get("Location"),
+    "hsts": secure.get("Strict-Transport-Security"),
+    "cookie_secure": bool(cookie["secure"]),
+    "cookie_samesite": cookie["samesite"],
+    "cookie_httponly": bool(cookie["httponly"]),
+    "cookie_path": cookie["path"],
+}))
+"""
+
+
+def test_production_serves_https_only_with_hsts_and_host_cookies_h2_h3_h6(tmp_path):
+    import json
+
+    # `pledge serve` collects static files first in production; so does this test.
+    collected = run_pledge("collectstatic", "--noinput", PLEDGE_VAR=str(tmp_path), **PRODUCTION)
+    assert collected.returncode == 0, collected.stderr
+    result = run_pledge("shell", "-c", PROBE, PLEDGE_VAR=str(tmp_path), **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["plain_status"] == 301
+    assert facts["plain_location"] == "https://letsgonex.cn/"
+    assert facts["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert facts["cookie_secure"] and facts["cookie_httponly"]
+    assert facts["cookie_samesite"] == "Lax"
+    assert facts["cookie_path"] == "/"
+
+
+def test_embedded_default_generates_the_key_ring_and_says_so(tmp_path):
+    result = run_pledge("check", PLEDGE_VAR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Pledge generated the key ring that encrypts personal data" in result.stderr
+    assert (tmp_path / "keys").read_text().strip().count(":") == 1
+    again = run_pledge("check", PLEDGE_VAR=str(tmp_path))
+    assert "generated the key ring" not in again.stderr
+
+
+def test_an_unreadable_key_ring_stops_start_up_with_the_fix(tmp_path):
+    result = run_pledge("check", PLEDGE_VAR=str(tmp_path), PLEDGE_KEYS="k1:not-a-key")
+    assert result.returncode != 0
+    assert "PLEDGE_KEYS entry 1 is not 'id:base64-of-32-bytes'" in result.stderr
+    assert "pledge keys generate" in result.stderr

@@ -12,7 +12,7 @@ def staff(db):
 
 
 @pytest.fixture
-def outsider(db):
+def customer(db):
     return get_user_model().objects.create_user(
         username="charlie", password="a long pass phrase for charlie"
     )
@@ -29,13 +29,17 @@ def test_login_page_is_in_both_languages(client, db):
     assert "Staff login" in client.get("/en/console/login/").content.decode()
 
 
-def test_staff_member_logs_in_and_reaches_the_console(client, staff):
+def test_password_alone_leads_to_second_factor_enrolment_a1(client, staff):
     response = client.post(
         "/console/login/",
         {"username": "expert", "password": "a long pass phrase for staff"},
     )
     assert response.status_code == 302
-    assert "已登录为 expert" in client.get("/console/").content.decode()
+    assert response["Location"].startswith("/console/login/enrol/")
+    # A password-only session does not open the console.
+    response = client.get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/enrol/")
 
 
 def test_wrong_password_is_refused_with_a_message(client, staff):
@@ -45,8 +49,16 @@ def test_wrong_password_is_refused_with_a_message(client, staff):
     assert "_auth_user_id" not in client.session
 
 
-def test_non_staff_account_is_refused_by_the_console(client, outsider):
-    client.force_login(outsider)
+def test_non_staff_account_cannot_log_in(client, customer):
+    response = client.post(
+        "/en/console/login/", {"username": "charlie", "password": "a long pass phrase for charlie"}
+    )
+    assert "This account has no access to the staff console." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_non_staff_session_is_refused_by_the_console(client, customer):
+    client.force_login(customer)
     response = client.get("/console/")
     assert response.status_code == 302
     assert response["Location"].startswith("/console/login/")

@@ -1,0 +1,55 @@
+"""The console's door: every console view is wrapped in ``staff_view``.
+
+In order: the network allow-list (P22's firewall), an active staff login, a verified second
+factor (SECURITY.md A1), the view's permission (refusals audited by the vault), and no caching
+of the page (H7). ``staff_view.permission`` is kept on the view so the URL x role matrix test
+reads it from the resolver.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from pledge.vault.access import access_require, client_ip, network_allowed
+from pledge.vault.two_factor import has_second_factor
+
+
+def network_refusal(request):
+    return render(request, "console/network_refused.html", status=403)
+
+
+def console_door(view):
+    """The checks of the login pages themselves: network allow-list and no caching."""
+
+    @never_cache
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not network_allowed(client_ip(request)):
+            return network_refusal(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_view(permission: str | None = None):
+    def decorate(view):
+        @console_door
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not (user.is_authenticated and user.is_active and user.is_staff):
+                return redirect_to_login(request.get_full_path(), reverse("console:login"))
+            if not user.is_verified():
+                step = "console:verify" if has_second_factor(user) else "console:enrol"
+                return redirect(f"{reverse(step)}?next={request.get_full_path()}")
+            if permission:
+                access_require(user, permission)
+            return view(request, *args, **kwargs)
+
+        wrapped.staff_permission = permission
+        return wrapped
+
+    return decorate

@@ -1,0 +1,64 @@
+"""SECURITY.md Z1: every console URL against every role, read from the URL resolver.
+
+A console view declares its permission with ``staff_view(permission)``; this test reaches each
+one as each role and expects 200 exactly when the role holds the permission, 403 otherwise. A
+new console URL is covered the day it is added, or this test fails naming it.
+"""
+
+import pytest
+from django.urls import URLPattern, get_resolver
+
+from pledge.people.services import person_create
+from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
+
+# The door: pages reached before the second factor, each with its own tests.
+DOOR = {"login", "verify", "enrol", "logout"}
+
+PERSONAS = {
+    "administrator": Role.ADMINISTRATOR,
+    "privacy_officer": Role.PRIVACY_OFFICER,
+    "sales_expert": Role.SALES_EXPERT,
+    "marketer": Role.MARKETING,
+    "support": Role.SUPPORT,
+    "outsider": None,
+}
+
+
+def console_patterns() -> list[URLPattern]:
+    for prefix, namespace in get_resolver().namespace_dict.items():
+        if prefix == "console":
+            return list(namespace[1].url_patterns)
+    raise AssertionError("no console namespace")
+
+
+def sample_url(pattern: URLPattern, samples: dict) -> str:
+    route = str(pattern.pattern)
+    for converter, value in samples.items():
+        route = route.replace(converter, str(value))
+    assert "<" not in route, f"console URL {route} needs a sample value in test_matrix.py"
+    return f"/console/{route}"
+
+
+def test_every_console_url_declares_its_permission():
+    for pattern in console_patterns():
+        assert pattern.name in DOOR or hasattr(pattern.callback, "staff_permission"), (
+            f"console URL '{pattern.name}' is not wrapped in staff_view"
+        )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, administrator):
+    user = administrator if persona == "administrator" else request.getfixturevalue(persona)
+    person = person_create(actor=SYSTEM, source="staff", name="Han Mei")
+    samples = {"<uuid:public_id>": person.public_id, "<int:user_id>": administrator.pk}
+    role = PERSONAS[persona]
+    held = ROLE_PERMISSIONS.get(role, set())
+    client = client_for(user)
+    for pattern in console_patterns():
+        if pattern.name in DOOR:
+            continue
+        permission = pattern.callback.staff_permission
+        url = sample_url(pattern, samples)
+        expected = 200 if permission is None or permission in held else 403
+        response = client.get(url)
+        assert response.status_code == expected, (persona, url, permission)

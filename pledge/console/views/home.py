@@ -1,0 +1,13 @@
+from django.shortcuts import render
+
+from pledge.console.decorators import staff_view
+from pledge.vault.access import ROLE_NAMES, roles_of
+
+
+@staff_view()
+def home(request):
+    return render(
+        request,
+        "console/home.html",
+        {"roles": [ROLE_NAMES[role] for role in roles_of(request.user)]},
+    )

@@ -1,0 +1,80 @@
+"""People and organisations: who Pledge holds personal data about."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pledge.vault.fields import BlindIndexField, EncryptedTextField
+from pledge.vault.keys import normalise_email, normalise_phone
+
+
+class Source(models.TextChoices):
+    """Where a record came from (P06, P07); shown in the timeline and the access export."""
+
+    WEB_FORM = "web_form", _("Web form")
+    EMAIL = "email", _("Email")
+    IMPORT = "import", _("Import")
+    SOCIAL = "social", _("Social media")
+    STAFF = "staff", _("Entered by staff")
+
+
+class Organization(models.Model):
+    """A company people belong to; do-not-contact can cover all of it (P01)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200, blank=True)
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    do_not_contact = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~models.Q(domain=""), name="organization_domain_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.name or self.domain
+
+
+class Person(models.Model):
+    """Someone Pledge holds personal data about. Every personal value is encrypted at rest."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = EncryptedTextField(blank=True)
+    email = EncryptedTextField(blank=True)
+    phone = EncryptedTextField(blank=True)
+    email_index = BlindIndexField(source="email", normalise=normalise_email)
+    phone_index = BlindIndexField(source="phone", normalise=normalise_phone)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    language = models.CharField(max_length=10, default="zh-hans")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB_FORM)
+    do_not_contact = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return str(self.public_id)
+
+    def after_key_rotation(self):
+        """Name tokens are keyed too: rebuild them under the new primary key."""
+        from pledge.people.services import person_name_tokens_refresh
+
+        person_name_tokens_refresh(self)
+
+
+class PersonNameToken(models.Model):
+    """One blind-indexed token of a person's name, so staff can search names (P22)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_tokens")
+    digest = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["digest"], name="person_name_token")]
+
+    def __str__(self):
+        return f"{self.person_id}:{self.digest[:8]}"

@@ -1,0 +1,89 @@
+"""People: the only way code creates, finds and shows a person."""
+
+from django.db import transaction
+
+from pledge.people.models import Person, PersonNameToken
+from pledge.vault.access import access_require
+from pledge.vault.audit import audit_record
+from pledge.vault.fields import lookup_digests
+from pledge.vault.keys import current_ring, name_tokens
+
+NAME_CONTEXT = "people.Person.name"
+
+
+def name_token_digests(name: str) -> list[str]:
+    ring = current_ring()
+    return [ring.digest(token, context=NAME_CONTEXT) for token in name_tokens(name)]
+
+
+def person_name_tokens_refresh(person: Person) -> None:
+    """Rebuild the person's searchable name tokens (after any change of name or key)."""
+    PersonNameToken.objects.filter(person=person).delete()
+    PersonNameToken.objects.bulk_create(
+        PersonNameToken(person=person, digest=digest) for digest in name_token_digests(person.name)
+    )
+
+
+@transaction.atomic
+def person_create(
+    *, actor, source: str, name: str = "", email: str = "", phone: str = "", **fields
+):
+    """A new person, with name tokens for search and an audit entry naming the source."""
+    person = Person.objects.create(name=name, email=email, phone=phone, source=source, **fields)
+    person_name_tokens_refresh(person)
+    audit_record(actor=actor, action="person.created", target=person, details={"source": source})
+    return person
+
+
+def person_find_by_email(email: str) -> Person | None:
+    """The person with this address, however it is cased or spaced (blind index)."""
+    digests = lookup_digests(Person, "email_index", email)
+    return (
+        Person.objects.filter(email_index__in=digests).order_by("id").first() if digests else None
+    )
+
+
+def person_find_by_phone(phone: str) -> Person | None:
+    digests = lookup_digests(Person, "phone_index", phone)
+    return (
+        Person.objects.filter(phone_index__in=digests).order_by("id").first() if digests else None
+    )
+
+
+def people_search(*, query: str, actor, limit: int = 50) -> list[Person]:
+    """People whose email or phone is exactly ``query``, or whose name has all its tokens.
+
+    Staff only (``view_person``); the search itself is audited, without the query text.
+    """
+    access_require(actor, "view_person")
+    query = query.strip()
+    if not query:
+        return []
+    found = []
+    if "@" in query:
+        found = [person for person in [person_find_by_email(query)] if person]
+    else:
+        by_phone = person_find_by_phone(query) if any(c.isdigit() for c in query) else None
+        found = [by_phone] if by_phone else []
+        if not found:
+            ring = current_ring()
+            tokens = name_tokens(query)
+            matches = None
+            for token in tokens:
+                digests = ring.digests(token, context=NAME_CONTEXT)
+                ids = set(
+                    PersonNameToken.objects.filter(digest__in=digests).values_list(
+                        "person_id", flat=True
+                    )
+                )
+                matches = ids if matches is None else matches & ids
+            found = list(Person.objects.filter(id__in=matches or [])[:limit])
+    audit_record(actor=actor, action="person.searched", details={"results": len(found)})
+    return found
+
+
+def person_view(*, person: Person, actor, reason: str = "") -> Person:
+    """Allow ``actor`` to see ``person``'s personal data, and record that they did (P22)."""
+    access_require(actor, "view_person", target=person)
+    audit_record(actor=actor, action="person.viewed", target=person, reason=reason)
+    return person

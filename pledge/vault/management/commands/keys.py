@@ -1,0 +1,71 @@
+"""``pledge keys``: generate a key entry, see what is under which key, rotate."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pledge.vault.keys import KeyRingError, current_ring, new_entry
+from pledge.vault.rotation import encrypted_models, rotate_model, stale_count
+
+
+def progress_bar(label: str, stream):
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width if not total else int(width * done / total)
+        percent = 100 if not total else int(100 * done / total)
+        stream.write(
+            f"\r{label:<28} [{'#' * filled}{'-' * (width - filled)}] {done}/{total} {percent}%"
+        )
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+class Command(BaseCommand):
+    help = "Manage the key ring that encrypts personal data (PLEDGE_KEYS)."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        actions.add_parser("generate", help="Print a new key entry to put first in PLEDGE_KEYS.")
+        actions.add_parser("status", help="Count values still under keys other than the primary.")
+        rotate = actions.add_parser(
+            "rotate", help="Re-encrypt every value under the primary key (resumable)."
+        )
+        rotate.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args, action, **options):
+        if action == "generate":
+            self.stdout.write(new_entry())
+            self.stderr.write(
+                "Put this entry first in PLEDGE_KEYS (PLEDGE_KEYS=new,old), restart Pledge, run "
+                "`pledge keys rotate`, and only then remove the old entry."
+            )
+            return
+        try:
+            ring = current_ring()
+        except KeyRingError as error:
+            raise CommandError(str(error)) from None
+        if action == "status":
+            self.stdout.write(
+                f"Primary key: {ring.primary.id}; ring: {', '.join(k.id for k in ring.keys)}"
+            )
+            stale_total = 0
+            for model in encrypted_models():
+                count = stale_count(model)
+                stale_total += count
+                self.stdout.write(f"  {model._meta.label:<28} {count} rows under older keys")
+            self.stdout.write(
+                "Everything is under the primary key: older keys may be removed."
+                if not stale_total
+                else "Run `pledge keys rotate` before removing any older key."
+            )
+            return
+        for model in encrypted_models():
+            rotate_model(
+                model,
+                batch_size=options["batch_size"],
+                progress=progress_bar(model._meta.label, sys.stderr),
+            )
+        self.stdout.write(f"Every personal value is now under key {ring.primary.id}.")

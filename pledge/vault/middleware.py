@@ -1,0 +1,57 @@
+"""Request ids for the audit log, and the staff session limits (SECURITY.md A7)."""
+
+import secrets
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+from pledge.vault.audit import request_id_var
+
+LAST_SEEN = "staff_last_seen"
+SIGNED_IN_AT = "staff_signed_in_at"
+
+
+class RequestIdMiddleware:
+    """Gives each request an id that its audit entries carry and its response returns."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = secrets.token_hex(8)
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = request.id
+        return response
+
+
+class StaffSessionMiddleware:
+    """Ends a staff session after 30 minutes idle or 12 hours in all, whichever comes first.
+
+    Django's own session lasts two weeks; staff sessions open personal data, so they get the
+    limits of SECURITY.md A7. The clock is kept in the session, so it holds across workers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            now = int(time.time())
+            session = request.session
+            signed_in_at = session.setdefault(SIGNED_IN_AT, now)
+            last_seen = session.get(LAST_SEEN, now)
+            if (
+                now - last_seen > settings.PLEDGE_STAFF_IDLE_SECONDS
+                or now - signed_in_at > settings.PLEDGE_STAFF_SESSION_SECONDS
+            ):
+                logout(request)
+                request.session["staff_session_expired"] = True
+            elif now - last_seen >= 30 or LAST_SEEN not in session:
+                session[LAST_SEEN] = now  # written at most every 30 s
+        return self.get_response(request)

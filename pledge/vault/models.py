@@ -1,0 +1,90 @@
+"""The audit log, and the permissions that staff roles are made of."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One thing that happened, chained to the entry before it by hash (P22).
+
+    Entries name objects by type and id and never hold personal values, so erasing a person
+    leaves the chain intact and reveals nothing. ``sequence`` has no gaps: a deleted entry
+    shows as a missing number, an edited one as a hash that no longer matches its contents,
+    an inserted one as a broken link to its predecessor.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Who acted, as text that survives the account: "staff:alice", "visitor", "system".
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+        indexes = [
+            # The person page and the privacy officer look up an object's history.
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+        ]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """The one row holding the chain's last sequence and hash.
+
+    Appending locks this row (SELECT ... FOR UPDATE), so concurrent writers queue instead of
+    forking the chain; the verifier also checks that the last entry is the one recorded here,
+    so deleting entries from the end shows too.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
+
+    def __str__(self):
+        return f"head #{self.sequence}"
+
+
+class Access(models.Model):
+    """Holds the permissions staff roles are built from (pledge/vault/access.py); no rows."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_person", "See a person's personal data"),
+            ("view_all_leads", "See and assign every lead, not only one's own"),
+            ("work_own_leads", "Work the leads and meetings assigned to oneself"),
+            ("view_aggregates", "See aggregate statistics"),
+            ("manage_lists", "Manage mailing lists and campaigns"),
+            ("read_feedback", "Read visitor feedback"),
+            ("read_mailbox", "Read the service mailbox"),
+            ("manage_cases", "Work data-subject requests and complaints"),
+            ("view_disclosures", "See and record disclosures"),
+            ("view_audit_log", "See and verify the audit log"),
+            ("manage_staff", "Create staff accounts and give roles"),
+            ("export_people", "Export many people's data at once"),
+            ("import_people", "Import people from files"),
+        ]
+
+    def __str__(self):
+        return "access"
