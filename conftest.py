@@ -1,6 +1,9 @@
 """Suite-wide switches: tests marked ``postgres`` or ``redis`` run only where one is reachable."""
 
 import os
+import socket
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from django.conf import settings
@@ -21,3 +24,41 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def redis_url():
     return os.environ["TEST_REDIS_URL"]
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_immediately(settings):
+    """Tasks run as soon as they are enqueued (after commit); the worker has its own tests."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = message_from_bytes(envelope.original_content or envelope.content, policy=default)
+        parsed.recipients = list(envelope.rcpt_tos)
+        self.messages.append(parsed)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """Mail leaves through Django's SMTP backend to a real server on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = SmtpServer()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()

@@ -61,7 +61,8 @@ def email_settings(url: str, var_dir: Path) -> dict:
     """Django email settings from one ``EMAIL_URL``.
 
     ``smtp://user:password@host:587?tls=1``, ``smtps://...`` (implicit TLS),
-    ``console:`` and ``file:`` (one file per message under var/mail; the embedded default).
+    ``console:``, ``file:`` (one file per message under var/mail) and ``outbox:`` (nothing
+    leaves; the staff console's outbox shows every message; the embedded default).
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -84,7 +85,9 @@ def email_settings(url: str, var_dir: Path) -> dict:
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(var_dir / "mail"),
         }
+    if scheme == "outbox":
+        return {"EMAIL_BACKEND": "pledge.mail.backends.OutboxBackend"}
     raise ValueError(
         f"EMAIL_URL {url!r} is not understood: use smtp://user:password@host:port, "
-        "smtps://user:password@host:port, console: or file:."
+        "smtps://user:password@host:port, console:, file: or outbox:."
     )

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "pledge.inventory",
     "pledge.vault",
     "pledge.people",
+    "pledge.mail",
     "pledge.web",
     "pledge.console",
 ]
@@ -186,13 +187,12 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Mail -----------------------------------------------------------------------------------
-EMAIL_URL = env("EMAIL_URL", "file:")
+EMAIL_URL = env("EMAIL_URL", "outbox:")
 try:
     globals().update(email_settings(EMAIL_URL, VAR_DIR))
 except ValueError as error:
     CONFIG_ERRORS.append(("EMAIL_URL", str(error)))
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+    EMAIL_BACKEND = "pledge.mail.backends.OutboxBackend"
 if PRODUCTION and not EMAIL_URL.lower().startswith("smtp"):
     CONFIG_ERRORS.append(
         (

@@ -8,6 +8,7 @@ new console URL is covered the day it is added, or this test fails naming it.
 import pytest
 from django.urls import URLPattern, get_resolver
 
+from pledge.mail.services import mail_send
 from pledge.people.services import person_create
 from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
 
@@ -50,7 +51,18 @@ def test_every_console_url_declares_its_permission():
 def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, administrator):
     user = administrator if persona == "administrator" else request.getfixturevalue(persona)
     person = person_create(actor=SYSTEM, source="staff", name="Han Mei")
-    samples = {"<uuid:public_id>": person.public_id, "<int:user_id>": administrator.pk}
+    message = mail_send(
+        kind="notice",
+        to="han@example.cn",
+        language="en",
+        context={"subject": "s", "body": "b"},
+        actor=SYSTEM,
+    )
+    samples = {
+        "people/<uuid:public_id>": f"people/{person.public_id}",
+        "outbox/<uuid:public_id>": f"outbox/{message.public_id}",
+        "<int:user_id>": administrator.pk,
+    }
     role = PERSONAS[persona]
     held = ROLE_PERMISSIONS.get(role, set())
     client = client_for(user)

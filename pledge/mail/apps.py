@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    """Every email Pledge sends: rendered per language, queued, delivered, kept for the timeline."""
+
+    name = "pledge.mail"

@@ -1,0 +1,54 @@
+"""Outgoing mail, one row per message: the queue, the outbox and the person's timeline at once."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pledge.vault.fields import EncryptedJSONField, EncryptedTextField
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    HELD = "held", _("Kept in the outbox (no mail server configured)")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    """One outgoing email. Recipient, subject and bodies are personal: encrypted at rest.
+
+    ``kind`` names the template and purpose (``demo_confirmation``, ``guardian_consent`` ...);
+    ``person_id`` links it to the person it was sent to, for their timeline and access export.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(max_length=60)
+    language = models.CharField(max_length=10)
+    to = EncryptedTextField()
+    subject = EncryptedTextField()
+    body_text = EncryptedTextField()
+    body_html = EncryptedTextField(blank=True)
+    headers = EncryptedJSONField(default=dict, blank=True)
+    attachments = EncryptedJSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The outbox page lists newest first; the retry job finds queued ones.
+            models.Index(fields=["status", "created_at"], name="message_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.public_id}"

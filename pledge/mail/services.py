@@ -1,0 +1,155 @@
+"""Sending mail: render in the recipient's language, queue on commit, deliver from the worker.
+
+``mail_send`` is the only way Pledge emails anyone. It renders the message's template trio
+(``mail/<kind>-subject.txt``, ``-body.txt``, ``-body.html``) in the recipient's language, stores
+it as a ``Message`` (encrypted, linked to the person for their timeline), and enqueues delivery
+when the caller's transaction commits, so a rolled-back submission never sends its confirmation.
+"""
+
+import logging
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from pledge.mail.models import Message, MessageStatus
+from pledge.vault.access import access_require
+from pledge.vault.audit import audit_record
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def single_line(text: str) -> str:
+    """Header values never carry CR or LF (SECURITY.md I5): whitespace runs become one space."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def render_message(kind: str, language: str, context: dict) -> tuple[str, str, str]:
+    with translation.override(language):
+        subject = single_line(render_to_string(f"mail/{kind}-subject.txt", context))
+        text = render_to_string(f"mail/{kind}-body.txt", context)
+        try:
+            html = render_to_string(f"mail/{kind}-body.html", context)
+        except TemplateDoesNotExist:
+            html = ""
+    return subject, text, html
+
+
+def mail_send(
+    *,
+    kind: str,
+    to: str,
+    language: str,
+    context: dict,
+    actor,
+    person=None,
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+) -> Message:
+    """Queue one email; it leaves when the surrounding transaction commits.
+
+    ``attachments`` are ``{"filename", "content", "mimetype"}`` with text content (an .ics
+    invite). ``headers`` values are flattened to one line each (I5).
+    """
+    to = single_line(to)
+    subject, text, html = render_message(kind, language, {**context, "language": language})
+    message = Message.objects.create(
+        person=person,
+        kind=kind,
+        language=language,
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers={single_line(k): single_line(str(v)) for k, v in (headers or {}).items()},
+        attachments=attachments or [],
+    )
+    audit_record(actor=actor, action="mail.queued", target=message, details={"kind": kind})
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+def enqueue_delivery(message_id: int) -> None:
+    from pledge.mail.tasks import deliver
+
+    deliver.enqueue(message_id)
+
+
+def message_deliver(message_id: int) -> str:
+    """Deliver one queued message; safe to run twice (the claim is a conditional update)."""
+    claimed = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
+    )
+    if not claimed:
+        return "not queued"
+    message = Message.objects.get(pk=message_id)
+    connection = get_connection()
+    if getattr(connection, "holds_mail", False):
+        message.status = MessageStatus.HELD
+        message.save(update_fields=["status"])
+        return message.status
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers=message.headers,
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+    try:
+        email.send()
+    except Exception as error:  # any transport failure: retried, then marked failed
+        failed = message.attempts >= MAX_ATTEMPTS
+        message.status = MessageStatus.FAILED if failed else MessageStatus.QUEUED
+        message.error = f"{type(error).__name__}: {getattr(error, 'smtp_code', '')}"[:300]
+        message.save(update_fields=["status", "error"])
+        log.warning("message %s not delivered (%s)", message.public_id, message.error)
+        return message.status
+    message.status = MessageStatus.SENT
+    message.sent_at = timezone.now()
+    message.error = ""
+    message.save(update_fields=["status", "sent_at", "error"])
+    return message.status
+
+
+def messages_retry() -> int:
+    """Re-queue messages whose delivery failed or whose worker died mid-send (SECURITY.md R4)."""
+    now = timezone.now()
+    stuck = Message.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
+    ).update(status=MessageStatus.QUEUED)
+    # Fresh messages already have their delivery task queued; wake only those left behind.
+    waiting = list(
+        Message.objects.filter(
+            status=MessageStatus.QUEUED, created_at__lt=now - timedelta(minutes=2)
+        ).values_list("pk", flat=True)[:500]
+    )
+    for message_id in waiting:
+        enqueue_delivery(message_id)
+    return stuck + len(waiting)
+
+
+def outbox(*, actor):
+    """Every message Pledge sent or holds, newest first (the service mailbox's team)."""
+    access_require(actor, "read_mailbox")
+    return Message.objects.order_by("-created_at")
+
+
+def message_view(*, message: Message, actor) -> Message:
+    """Open one message (personal data): allowed to the mailbox team, and audited."""
+    access_require(actor, "read_mailbox", target=message)
+    audit_record(actor=actor, action="mail.viewed", target=message)
+    return message
