@@ -13,6 +13,7 @@ import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Union, get_args, get_origin
 
@@ -44,7 +45,7 @@ class Site:
     def inventory_path(self) -> Path:
         return self.directory / INVENTORY_FILE
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the declarations and every rendered text: what a version pins."""
         return snapshot_hash(self.data, self.texts)

@@ -87,6 +87,14 @@ def policy_context(site: Site, language: str) -> dict:
         "rights_channels": tuple(inventory.rights.channels.values()),
         "minors": inventory.minors,
         "age_bands": inventory.minors.age_bands,
+        "guardian_consent_bands": tuple(
+            band for band in inventory.minors.age_bands if band.needs_guardian_consent
+        ),
+        "guardian_involvement_bands": tuple(
+            band
+            for band in inventory.minors.age_bands
+            if band.needs_guardian_involvement and not band.needs_guardian_consent
+        ),
         "thresholds": tuple(sorted(inventory.minors.thresholds.values(), key=lambda t: t.age)),
         "legal_holds": tuple(inventory.legal_holds.values()),
     }
