@@ -40,6 +40,9 @@ def policy_page(request, document):
             "title": DOCUMENT_TITLES[document],
             "text": current.text,
             "in_force": current.in_force,
+            "in_force_summary": current.in_force.summary_in(get_language())
+            if current.in_force
+            else "",
             "published": current.published,
         },
     )

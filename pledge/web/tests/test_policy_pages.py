@@ -169,3 +169,17 @@ def test_policy_pages_load_nothing_from_another_host_p21(client, use_site):
         for attribute in re.findall(r'(?:src|href)="([^"]+)"', page(client, url)):
             assert not re.match(r"^(https?:)?//", attribute), (url, attribute)
         assert "<script" not in page(client, url) and "style=" not in page(client, url)
+
+
+def test_a_material_change_is_announced_on_the_policy_page_p23(client, use_site):
+    publish()
+    use_site.edit("retention_days = 90", "retention_days = 60")
+    policy_publish(
+        summary={"zh-hans": "回复地址保存 60 天", "en": "Reply addresses are kept 60 days"},
+        material=True,
+        published_by="alice",
+    )
+    assert "Material change:</strong> Reply addresses are kept 60 days" in page(
+        client, "/en/privacy/"
+    )
+    assert "实质性变更:</strong> 回复地址保存 60 天" in page(client, "/privacy/")
