@@ -83,12 +83,13 @@ class Declaration(BaseModel):
         return data
 
 
-def keyed(model: type, description: str, **options) -> Any:
-    """A TOML table of ``model`` entries keyed by name, frozen after validation."""
+def keyed(description: str, **options) -> Any:
+    """The Field of a TOML table of entries keyed by name (see Declaration)."""
     return Field(description=description, json_schema_extra={"keyed": True}, **options)
 
 
 def Keyed(model):  # capitalised: it reads as a type in annotations
+    """A mapping of ``model`` entries by key, frozen after validation."""
     return Annotated[Mapping[str, model], AfterValidator(_freeze)]
 
 
@@ -192,9 +193,7 @@ class Collection(Declaration):
     at_least_one_of: tuple[str, ...] = Field(
         (), description="field keys of which one must be filled"
     )
-    fields: Keyed(FormField) = keyed(
-        FormField, "the fields, each a table [forms.<form>.fields.<field>]"
-    )
+    fields: Keyed(FormField) = keyed("the fields, each a table [forms.<form>.fields.<field>]")
 
     def field(self, key: str) -> FormField:
         return self.fields[key]
@@ -286,7 +285,7 @@ class RequestLogField(Declaration):
 
 class RequestLog(Declaration):
     fields: Keyed(RequestLogField) = keyed(
-        RequestLogField, "the recorded request fields: " + ", ".join(REQUEST_LOG_FIELDS)
+        "the recorded request fields: " + ", ".join(REQUEST_LOG_FIELDS)
     )
     ip_mode: Literal[IP_MODES] = Field(
         description="how the IP address is kept: " + ", ".join(IP_MODES)
@@ -362,8 +361,8 @@ class Rights(Declaration):
     deadline_basis: LocalizedText = Field(
         description="where the deadline comes from, in every language"
     )
-    channels: Keyed(RightsChannel) = keyed(RightsChannel, "the ways to make a request")
-    requests: Keyed(Right) = keyed(Right, "the rights a person has")
+    channels: Keyed(RightsChannel) = keyed("the ways to make a request")
+    requests: Keyed(Right) = keyed("the rights a person has")
 
     def right(self, key: str) -> Right:
         return self.requests[key]
@@ -413,7 +412,7 @@ class AgeBand:
 
 class Minors(Declaration):
     sells_to_minors: bool = Field(False, description="true only if products are sold to minors")
-    thresholds: Keyed(AgeThreshold) = keyed(AgeThreshold, "the age thresholds (13, 14, 18)")
+    thresholds: Keyed(AgeThreshold) = keyed("the age thresholds (13, 14, 18)")
 
     @property
     def age_bands(self) -> tuple[AgeBand, ...]:
@@ -484,21 +483,31 @@ class Inventory(Declaration):
 
     schema_version: Literal[1] = Field(alias="schema", description="the file format version: 1")
     organisation: Organisation
-    data_categories: Keyed(DataCategory) = keyed(DataCategory, "names of the data kinds used")
-    uses: Keyed(DataUse) = keyed(DataUse, "the purposes, each with its legal basis")
-    forms: Keyed(Collection) = keyed(Collection, "the site's forms")
-    channels: Keyed(Collection) = keyed(Collection, "other channels, such as the mailbox")
-    cookies: Keyed(Cookie) = keyed(Cookie, "every cookie the site sets")
+    data_categories: Keyed(DataCategory) = keyed("names of the data kinds used")
+    uses: Keyed(DataUse) = keyed("the purposes, each with its legal basis")
+    forms: Keyed(Collection) = keyed("the site's forms")
+    channels: Keyed(Collection) = keyed(
+        "other channels, such as the mailbox", default_factory=dict, validate_default=True
+    )
+    cookies: Keyed(Cookie) = keyed("every cookie the site sets")
     consent: ConsentSettings
     request_log: RequestLog
     visit_counting: VisitCounting
-    processors: Keyed(Recipient) = keyed(Recipient, "processors acting for the organisation (P12)")
-    affiliates: Keyed(Recipient) = keyed(Recipient, "subsidiaries and affiliates (P14)")
-    mailing_lists: Keyed(MailingList) = keyed(MailingList, "newsletters and notices")
+    processors: Keyed(Recipient) = keyed(
+        "processors acting for the organisation (P12)", default_factory=dict, validate_default=True
+    )
+    affiliates: Keyed(Recipient) = keyed(
+        "subsidiaries and affiliates (P14)", default_factory=dict, validate_default=True
+    )
+    mailing_lists: Keyed(MailingList) = keyed("newsletters and notices")
     rights: Rights
     minors: Minors
-    legal_holds: Keyed(LegalHold) = keyed(LegalHold, "what the law requires to keep after erasure")
-    other_sources: Keyed(OtherSource) = keyed(OtherSource, "where else personal data comes from")
+    legal_holds: Keyed(LegalHold) = keyed(
+        "what the law requires to keep after erasure", default_factory=dict, validate_default=True
+    )
+    other_sources: Keyed(OtherSource) = keyed(
+        "where else personal data comes from", default_factory=dict, validate_default=True
+    )
     organisation_identification: OrganisationIdentification
 
     # --- Lookups other apps use -------------------------------------------------------------

@@ -196,3 +196,12 @@ def test_the_inventory_is_loaded_once_and_again_when_its_file_changes(use_site):
     reloaded = current_site()
     assert reloaded is not first
     assert reloaded.inventory.form("feedback").field("reply_email").retention_days == 60
+
+
+def test_a_site_without_affiliates_or_processors_may_leave_their_tables_out(site_copy):
+    text = site_copy.inventory_path.read_text()
+    start = text.index("[processors.list_purchase]")
+    end = text.index("# --- Where else personal data comes from")
+    site_copy.inventory_path.write_text(text[:start] + text[end:])
+    inventory = site_copy.load().inventory
+    assert dict(inventory.processors) == {} and dict(inventory.affiliates) == {}
