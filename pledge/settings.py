@@ -123,6 +123,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first, so a locked-out account is refused early
     "django.contrib.auth.backends.ModelBackend",
+    "pledge.people.backends.EmailAccountBackend",  # visitors' accounts, by email
 ]
 
 ROOT_URLCONF = "pledge.urls"
@@ -219,6 +220,8 @@ if PRODUCTION and not EMAIL_URL.lower().startswith("smtp"):
         )
     )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Gonex <service@letsgonex.com>")
+# The site's public address, for links in emails (confirmations, guardians, unsubscribe).
+PLEDGE_SITE_URL = env("PLEDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Staff authentication -------------------------------------------------------------------

@@ -48,6 +48,12 @@ class LocalizedText:
     def __hash__(self) -> int:
         return hash(tuple(sorted(self._values.items())))
 
+    def __copy__(self) -> "LocalizedText":
+        return self  # immutable: a copy is the same text (Django deep-copies form labels)
+
+    def __deepcopy__(self, memo) -> "LocalizedText":
+        return self
+
     def as_dict(self) -> dict[str, str]:
         return dict(self._values)
 

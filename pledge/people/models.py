@@ -115,3 +115,20 @@ class Consent(models.Model):
 
     def __str__(self):
         return f"{self.subject} {'granted' if self.granted else 'withdrawn'}"
+
+
+class Account(models.Model):
+    """A visitor's account for the pages that need registration (P05, P09).
+
+    The login is the person's email, found by blind index; the Django user behind it holds no
+    personal value (a random username, no email), so the auth tables stay free of plaintext.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="account")
+    user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="visitor_account"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"account {self.person_id}"

@@ -96,3 +96,8 @@ def policy_diff(request, older, newer):
         "web/policy_diff.html",
         {"difference": difference, "documents": documents},
     )
+
+
+def careers(request):
+    """Open positions, and the way to apply (the job application form, P05)."""
+    return render(request, "web/careers.html")
