@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.console.views import audit, auth, home, outbox, people, staff
+from pledge.console.views import audit, auth, forms, home, outbox, people, staff
 
 app_name = "console"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/new/", staff.staff_new, name="staff_new"),
     path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),
     path("audit/", audit.audit_log, name="audit"),
+    path("forms/", forms.forms_overview, name="forms"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<uuid:public_id>/", outbox.outbox_message, name="outbox_message"),
 ]

@@ -30,7 +30,7 @@ from pledge.intake.models import (
     StoredFile,
     Submission,
 )
-from pledge.intake.uploads import CheckedFile, upload_delete, upload_store
+from pledge.intake.uploads import CheckedFile, upload_store
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection
 from pledge.inventory.services import policy_in_force
@@ -402,15 +402,3 @@ def guardian_confirm(*, pending: GuardianPending) -> Outcome:
         audit_record(actor="guardian", action="guardian.confirmed", target=pending)
         pending.delete()
     return outcome
-
-
-def guardian_pending_purge() -> int:
-    """Delete minors' submissions no guardian confirmed in time, with their files."""
-    expired = GuardianPending.objects.filter(expires_at__lte=timezone.now())
-    count = 0
-    for pending in expired:
-        for stored in pending.payload.get("files", {}).values():
-            upload_delete(stored["stored_name"])
-        pending.delete()
-        count += 1
-    return count

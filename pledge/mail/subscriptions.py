@@ -89,7 +89,7 @@ def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | 
     return person
 
 
-def subscription_requests_purge() -> int:
+def subscription_requests_purge(*, dry_run: bool = False) -> int:
     """Unconfirmed signups past their week are deleted (nothing was ever subscribed)."""
-    deleted, _ = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    expired = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now())
+    return expired.count() if dry_run else expired.delete()[0]
