@@ -5,3 +5,8 @@ class IntakeConfig(AppConfig):
     """The site's forms and their submissions: declared fields only, spam defence, minors."""
 
     name = "pledge.intake"
+
+    def ready(self) -> None:
+        from pledge.intake.providers import register
+
+        register()

@@ -5,7 +5,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pledge.vault.fields import EncryptedJSONField, EncryptedTextField
+from pledge.vault.fields import BlindIndexField, EncryptedJSONField, EncryptedTextField
+from pledge.vault.keys import normalise_email
 
 
 class MessageStatus(models.TextChoices):
@@ -21,6 +22,9 @@ class Message(models.Model):
 
     ``kind`` names the template and purpose (``demo_confirmation``, ``guardian_consent`` ...);
     ``person_id`` links it to the person it was sent to, for their timeline and access export.
+    ``to_index`` finds the messages sent to an address before a person existed behind it (a
+    newsletter confirmation), so the access export and erasure reach them too. A message kept
+    under a legal hold (``hold``: an erasure certificate) is left out of that index.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -30,6 +34,8 @@ class Message(models.Model):
     kind = models.CharField(max_length=60)
     language = models.CharField(max_length=10)
     to = EncryptedTextField()
+    to_index = BlindIndexField(source="to", normalise=normalise_email, unless="hold")
+    hold = models.CharField(max_length=40, blank=True)
     subject = EncryptedTextField()
     body_text = EncryptedTextField()
     body_html = EncryptedTextField(blank=True)

@@ -54,11 +54,13 @@ def mail_send(
     person=None,
     headers: dict | None = None,
     attachments: list[dict] | None = None,
+    hold: str = "",
 ) -> Message:
     """Queue one email; it leaves when the surrounding transaction commits.
 
     ``attachments`` are ``{"filename", "content", "mimetype"}`` with text content (an .ics
-    invite). ``headers`` values are flattened to one line each (I5).
+    invite). ``headers`` values are flattened to one line each (I5). ``hold`` names the legal
+    hold that keeps the message after its recipient is erased (an erasure certificate).
     """
     to = single_line(to)
     subject, text, html = render_message(
@@ -74,6 +76,7 @@ def mail_send(
         body_html=html,
         headers={single_line(k): single_line(str(v)) for k, v in (headers or {}).items()},
         attachments=attachments or [],
+        hold=hold,
     )
     audit_record(actor=actor, action="mail.queued", target=message, details={"kind": kind})
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
@@ -155,3 +158,10 @@ def message_view(*, message: Message, actor) -> Message:
     access_require(actor, "read_mailbox", target=message)
     audit_record(actor=actor, action="mail.viewed", target=message)
     return message
+
+
+def messages_purge(*, kind: str, before, dry_run: bool = False, hold: str = "") -> int:
+    """Delete messages of ``kind`` written before ``before``: mail whose only use has passed
+    (a portal link once the link expired; a certificate once its legal hold ended)."""
+    old = Message.objects.filter(kind=kind, created_at__lt=before, hold=hold)
+    return old.count() if dry_run else old.delete()[0]

@@ -93,3 +93,19 @@ def subscription_requests_purge(*, dry_run: bool = False) -> int:
     """Unconfirmed signups past their week are deleted (nothing was ever subscribed)."""
     expired = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now())
     return expired.count() if dry_run else expired.delete()[0]
+
+
+@transaction.atomic
+def subscription_end(*, person, list_key: str, actor) -> bool:
+    """Take ``person`` off ``list_key``; the row stays as the record of when (P13, P17).
+
+    Callers record the consent withdrawn with it (the words the person saw when leaving).
+    """
+    ended = Subscription.objects.filter(
+        person=person, list_key=list_key, status=SubscriptionStatus.ACTIVE
+    ).update(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=timezone.now())
+    if ended:
+        audit_record(
+            actor=actor, action="subscription.ended", target=person, details={"list": list_key}
+        )
+    return bool(ended)

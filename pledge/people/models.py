@@ -132,3 +132,87 @@ class Account(models.Model):
 
     def __str__(self):
         return f"account {self.person_id}"
+
+
+class OptOutKind(models.TextChoices):
+    """What a person, or a whole organisation, asked Gonex not to do."""
+
+    DO_NOT_CONTACT = "do_not_contact", _("Do not contact")  # P01
+    AFFILIATE_SHARING = "affiliate_sharing", _("No sharing with affiliates")  # P14
+    ORGANISATION_IDENTIFICATION = (
+        "organisation_identification",
+        _("No organisation identification"),
+    )  # P15
+
+
+class OptOutChannel(models.TextChoices):
+    PORTAL = "portal", _("Privacy portal")
+    EMAIL = "email", _("Email")
+    POST = "post", _("Post")
+    STAFF = "staff", _("Entered by staff")
+    GUARDIAN = "guardian", _("A parent or guardian")
+    ERASURE = "erasure", _("Kept from before an erasure")
+
+
+class OptOut(models.Model):
+    """One opt-out (P01, P14, P15) of a person, or of a whole organisation, with who and when.
+
+    It stands while ``lifted_at`` is empty; lifting it keeps the row as the record. An
+    organisation's opt-out names the person who asked (``requested_by``), which erasing that
+    person clears while the opt-out stands. ``Person.do_not_contact`` and
+    ``Organization.do_not_contact`` mirror the standing do-not-contact rows for quick checks.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=30, choices=OptOutKind.choices)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="opt_outs"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="opt_outs"
+    )
+    requested_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=OptOutChannel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            # Exactly one subject: a person, or an organisation.
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False, organization__isnull=True)
+                | models.Q(person__isnull=True, organization__isnull=False),
+                name="opt_out_one_subject",
+            ),
+        ]
+        indexes = [
+            # "Has this person / organisation opted out of X?" on every outbound path.
+            models.Index(fields=["person", "kind"], name="opt_out_person_kind"),
+            models.Index(fields=["organization", "kind"], name="opt_out_organization_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {'lifted' if self.lifted_at else 'standing'}"
+
+
+class Tombstone(models.Model):
+    """What stays of an erased person: a keyed fingerprint of their address, nothing else.
+
+    ``digest`` is an HMAC of the normalised email under the key ring (it cannot be turned back
+    into the address). Imports consult it so an erased person is not re-added from a list, and
+    the opt-outs that stood at erasure keep applying (the inventory's ``suppression`` hold). A
+    new form the person sends later is a new, consented record (docs/personal-data.md).
+    """
+
+    digest = models.CharField(max_length=32, unique=True)
+    opt_outs = models.JSONField(default=list, blank=True)
+    erased = models.BooleanField(default=False)  # False: a do-not-contact request, no erasure
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"tombstone {self.digest[:8]}"

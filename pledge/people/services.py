@@ -2,9 +2,11 @@
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
 
 from pledge.people.models import Consent, Organization, Person, PersonNameToken
+from pledge.people.optouts import opt_outs_restore
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 from pledge.vault.fields import lookup_digests
@@ -34,6 +36,9 @@ def person_create(
     person = Person.objects.create(name=name, email=email, phone=phone, source=source, **fields)
     person_name_tokens_refresh(person)
     audit_record(actor=actor, action="person.created", target=person, details={"source": source})
+    # Someone erased earlier who writes again is a new, consented record; the opt-outs that
+    # stood at the erasure still stand (docs/personal-data.md).
+    opt_outs_restore(person=person, actor=actor)
     return person
 
 
@@ -233,3 +238,33 @@ def consent_current(person: Person, subject: str) -> bool:
     """Whether ``person``'s latest word on ``subject`` is a yes."""
     latest = person.consents.filter(subject=subject).order_by("-created_at", "-id").first()
     return bool(latest and latest.granted)
+
+
+CORRECTABLE = ("name", "phone", "language")
+
+
+@transaction.atomic
+def person_correct(*, person: Person, changes: dict, actor) -> list[str]:
+    """Correct what Pledge holds about ``person`` (P18): name, phone, preferred language.
+
+    Callers authorise first (the person's verified link, or staff working a case). Returns the
+    names of the fields that changed; the audit entry names them, never their values.
+    """
+    changed = []
+    for field in CORRECTABLE:
+        if field not in changes:
+            continue
+        value = str(changes[field]).strip()
+        if field == "language" and value not in {code for code, _name in settings.LANGUAGES}:
+            continue
+        if getattr(person, field) != value:
+            setattr(person, field, value)
+            changed.append(field)
+    if changed:
+        person.save(update_fields=[*changed, "updated_at", "email_index", "phone_index"])
+        if "name" in changed:
+            person_name_tokens_refresh(person)
+        audit_record(
+            actor=actor, action="person.corrected", target=person, details={"fields": changed}
+        )
+    return changed

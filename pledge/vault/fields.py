@@ -88,9 +88,12 @@ class BlindIndexField(models.CharField):
     key of the ring (``lookup_digests``), so search keeps working during a key rotation.
     """
 
-    def __init__(self, *args, source: str = "", normalise=None, **kwargs):
+    def __init__(self, *args, source: str = "", normalise=None, unless: str = "", **kwargs):
         self.source = source
         self.normalise = normalise
+        # The name of a model attribute that, when truthy, leaves the row out of the index
+        # (a message kept under a legal hold after its recipient was erased).
+        self.unless = unless
         kwargs.setdefault("max_length", 32)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
@@ -103,6 +106,8 @@ class BlindIndexField(models.CharField):
         kwargs["source"] = self.source
         if self.normalise is not None:
             kwargs["normalise"] = self.normalise
+        if self.unless:
+            kwargs["unless"] = self.unless
         return name, path, args, kwargs
 
     def context(self) -> str:
@@ -110,6 +115,8 @@ class BlindIndexField(models.CharField):
 
     def pre_save(self, model_instance, add):
         value = getattr(model_instance, self.source)
+        if self.unless and getattr(model_instance, self.unless):
+            value = ""
         digest = self.digest_of(value) if value else ""
         setattr(model_instance, self.attname, digest)
         return digest

@@ -1,0 +1,160 @@
+"""Intake's personal data: submissions with their files, and minors' submissions on hold.
+
+Registered with people's registry from ``IntakeConfig.ready``. Feedback is exempt: it is never
+linked to a person (P20), and finding it by someone's address would link it.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from pledge.intake.models import GuardianPending, StoredFile, Submission
+from pledge.intake.uploads import upload_delete, upload_read
+from pledge.people.registry import PersonalDataProvider, exempt_register, provider_register
+from pledge.vault.keys import normalise_email
+
+
+def when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def submissions_of(person):
+    return Submission.objects.filter(person_id=person.pk).prefetch_related("files")
+
+
+def submissions_export(person) -> list[dict]:
+    return [
+        {
+            "id": str(submission.public_id),
+            "form": submission.form,
+            "answers": submission.answers,
+            "files": [stored.original_name for stored in submission.files.all()],
+            "language": submission.language,
+            "source": submission.source,
+            "policy_version": submission.policy_version,
+            "attribution": submission.attribution,
+            "guardian": submission.guardian,
+            "at": when(submission.created_at),
+        }
+        for submission in submissions_of(person).order_by("created_at", "id")
+    ]
+
+
+def submissions_files(person) -> list[tuple[str, bytes]]:
+    """The files the person sent (a CV), decrypted, for their download."""
+    files = []
+    for stored in StoredFile.objects.filter(submission__person_id=person.pk).order_by("id"):
+        try:
+            files.append(
+                (f"{stored.public_id}-{stored.original_name}", upload_read(stored.stored_name))
+            )
+        except FileNotFoundError:
+            continue
+    return files
+
+
+def submissions_erase(person) -> int:
+    """Rows now; the encrypted files once the erasure commits (a rollback keeps them)."""
+    names = list(
+        StoredFile.objects.filter(submission__person_id=person.pk).values_list(
+            "stored_name", flat=True
+        )
+    )
+    files, _ = StoredFile.objects.filter(submission__person_id=person.pk).delete()
+    submissions, _ = Submission.objects.filter(person_id=person.pk).delete()
+    transaction.on_commit(lambda: [upload_delete(name) for name in names])
+    return files + submissions
+
+
+def pending_of(person) -> list[GuardianPending]:
+    """A minor's submission waiting for a guardian, sent with this address, or naming it as the
+    guardian's. They live a week at most: reading the few that exist beats indexing them."""
+    address = normalise_email(person.email or "")
+    if not address:
+        return []
+    return [
+        pending
+        for pending in GuardianPending.objects.all()
+        if address
+        in {
+            normalise_email(pending.guardian_email),
+            normalise_email(str(pending.payload.get("answers", {}).get("email", ""))),
+        }
+    ]
+
+
+def pending_export(person) -> list[dict]:
+    return [
+        {
+            "form": pending.form,
+            "answers": pending.payload.get("answers", {}),
+            "language": pending.language,
+            "created_at": when(pending.created_at),
+            "expires_at": when(pending.expires_at),
+        }
+        for pending in pending_of(person)
+    ]
+
+
+def pending_erase(person) -> int:
+    removed = 0
+    for pending in pending_of(person):
+        names = [stored["stored_name"] for stored in pending.payload.get("files", {}).values()]
+        pending.delete()
+        transaction.on_commit(lambda names=names: [upload_delete(name) for name in names])
+        removed += 1
+    return removed
+
+
+def register() -> None:
+    provider_register(
+        PersonalDataProvider(
+            key="intake.submissions",
+            title=_("Forms you sent"),
+            description=_(
+                "Each form you sent us, with your answers, the files you attached, the policy "
+                "version in force and where it came from."
+            ),
+            models=("intake.Submission", "intake.StoredFile"),
+            export=submissions_export,
+            erase=submissions_erase,
+            files=submissions_files,
+            labels={
+                "form": _("Form"),
+                "answers": _("Your answers"),
+                "files": _("Files"),
+                "language": _("Language"),
+                "source": _("Source"),
+                "policy_version": _("Policy version"),
+                "guardian": _("Guardian"),
+                "at": _("When"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="intake.guardian_pending",
+            title=_("Waiting for a guardian"),
+            description=_(
+                "A minor's form held until a parent or guardian confirms it (deleted after a "
+                "week if nobody does)."
+            ),
+            models=("intake.GuardianPending",),
+            export=pending_export,
+            erase=pending_erase,
+            labels={
+                "form": _("Form"),
+                "answers": _("Answers"),
+                "created_at": _("Sent"),
+                "expires_at": _("Deleted on"),
+            },
+        )
+    )
+    exempt_register(
+        "intake.Feedback",
+        reason="P20: feedback is never linked to a person, and looking it up by someone's "
+        "address would link it",
+    )
+    exempt_register(
+        "intake.FeedbackReplyAddress",
+        reason="P20: kept apart from any person and deleted after its short retention",
+    )

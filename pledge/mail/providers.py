@@ -1,0 +1,148 @@
+"""Mail's personal data: messages sent to a person or their address, subscriptions, signups.
+
+Registered with people's registry from ``MailConfig.ready``.
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pledge.mail.models import Message, Subscription, SubscriptionRequest
+from pledge.people.registry import PersonalDataProvider, provider_register
+from pledge.vault.fields import lookup_digests
+from pledge.vault.keys import normalise_email
+
+
+def when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def messages_of(person):
+    """Messages linked to the person, or sent to their address before they were one; never
+    those kept under a legal hold (an earlier erasure's certificate)."""
+    condition = Q(person_id=person.pk)
+    digests = lookup_digests(Message, "to_index", person.email or "")
+    if digests:
+        condition |= Q(to_index__in=digests)
+    return Message.objects.filter(condition, hold="")
+
+
+def messages_export(person) -> list[dict]:
+    return [
+        {
+            "id": str(message.public_id),
+            "kind": message.kind,
+            "to": message.to,
+            "subject": message.subject,
+            "body": message.body_text,
+            "language": message.language,
+            "status": message.status,
+            "created_at": when(message.created_at),
+            "sent_at": when(message.sent_at),
+        }
+        for message in messages_of(person).order_by("created_at", "id")
+    ]
+
+
+def messages_erase(person) -> int:
+    return messages_of(person).delete()[0]
+
+
+def subscriptions_export(person) -> list[dict]:
+    return [
+        {
+            "list": subscription.list_key,
+            "status": subscription.status,
+            "confirmed_at": when(subscription.confirmed_at),
+            "unsubscribed_at": when(subscription.unsubscribed_at),
+        }
+        for subscription in Subscription.objects.filter(person_id=person.pk).order_by("list_key")
+    ]
+
+
+def subscriptions_erase(person) -> int:
+    return Subscription.objects.filter(person_id=person.pk).delete()[0]
+
+
+def signups_of(person) -> list[SubscriptionRequest]:
+    """Unconfirmed signups for the person's address. They live a week at most, so reading the
+    few that exist is cheaper than indexing them."""
+    address = normalise_email(person.email or "")
+    if not address:
+        return []
+    return [
+        request
+        for request in SubscriptionRequest.objects.all()
+        if normalise_email(request.email) == address
+    ]
+
+
+def signups_export(person) -> list[dict]:
+    return [
+        {
+            "lists": request.lists,
+            "language": request.language,
+            "consent_text": request.consent_text,
+            "created_at": when(request.created_at),
+            "expires_at": when(request.expires_at),
+        }
+        for request in signups_of(person)
+    ]
+
+
+def signups_erase(person) -> int:
+    ids = [request.pk for request in signups_of(person)]
+    return SubscriptionRequest.objects.filter(pk__in=ids).delete()[0] if ids else 0
+
+
+def register() -> None:
+    provider_register(
+        PersonalDataProvider(
+            key="mail.messages",
+            title=_("Emails we sent you"),
+            description=_("Every email we sent to you or to your address, as sent."),
+            models=("mail.Message",),
+            export=messages_export,
+            erase=messages_erase,
+            labels={
+                "kind": _("Kind"),
+                "to": _("To"),
+                "subject": _("Subject"),
+                "body": _("Text"),
+                "status": _("Status"),
+                "created_at": _("Written"),
+                "sent_at": _("Sent"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="mail.subscriptions",
+            title=_("Mailing lists"),
+            description=_("The lists you subscribed to, and when you left them."),
+            models=("mail.Subscription",),
+            export=subscriptions_export,
+            erase=subscriptions_erase,
+            labels={
+                "list": _("List"),
+                "status": _("Status"),
+                "confirmed_at": _("Confirmed"),
+                "unsubscribed_at": _("Left"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="mail.signups",
+            title=_("Unconfirmed signups"),
+            description=_("Newsletter signups for your address still waiting for confirmation."),
+            models=("mail.SubscriptionRequest",),
+            export=signups_export,
+            erase=signups_erase,
+            labels={
+                "lists": _("Lists"),
+                "consent_text": _("The words you saw"),
+                "created_at": _("Asked"),
+                "expires_at": _("Expires"),
+            },
+        )
+    )

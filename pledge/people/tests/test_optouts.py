@@ -1,0 +1,104 @@
+"""Opt-outs (P01, P14, P15): recorded with who, when and how; they cover a person or a whole
+organisation; every outbound path filters on them; an erased address keeps them."""
+
+import pytest
+
+from pledge.people.models import OptOut, OptOutKind, Person
+from pledge.people.optouts import (
+    contact_suppressed,
+    opt_out_lift,
+    opt_out_set,
+    opted_out,
+    organisation_opted_out,
+    people_not_opted_out,
+    tombstone_record,
+)
+from pledge.people.services import person_upsert
+from pledge.vault.access import SYSTEM
+from pledge.vault.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+DO_NOT_CONTACT = OptOutKind.DO_NOT_CONTACT
+AFFILIATES = OptOutKind.AFFILIATE_SHARING
+IDENTIFICATION = OptOutKind.ORGANISATION_IDENTIFICATION
+
+
+def someone(email: str) -> Person:
+    return person_upsert(actor=SYSTEM, source="web_form", email=email, name="Someone")[0]
+
+
+def test_a_do_not_contact_is_recorded_with_who_when_and_how(privacy_officer):
+    person = someone("li@acme-robots.cn")
+    opt_out = opt_out_set(
+        kind=DO_NOT_CONTACT, actor=privacy_officer, channel="email", person=person
+    )
+    assert opt_out.created_by == "staff:pat" and opt_out.channel == "email"
+    assert opt_out.created_at is not None
+    person.refresh_from_db()
+    assert person.do_not_contact and opted_out(person, DO_NOT_CONTACT)
+    entry = AuditEntry.objects.get(action="opt_out.set")
+    assert entry.details == {"kind": "do_not_contact", "scope": "person", "via": "email"}
+
+
+def test_setting_twice_keeps_one_row():
+    person = someone("li@acme-robots.cn")
+    for _ in range(2):
+        opt_out_set(kind=AFFILIATES, actor=SYSTEM, channel="portal", person=person)
+    assert OptOut.objects.filter(person=person).count() == 1
+
+
+def test_an_organisation_opt_out_covers_everyone_there_p01_p15():
+    li = someone("li@acme-robots.cn")
+    wang = someone("wang@acme-robots.cn")
+    elsewhere = someone("zhao@other-works.cn")
+    opt_out_set(
+        kind=IDENTIFICATION,
+        actor=SYSTEM,
+        channel="portal",
+        organization=li.organization,
+        requested_by=li,
+    )
+    assert organisation_opted_out(wang.organization, IDENTIFICATION)
+    assert opted_out(wang, IDENTIFICATION)
+    assert not opted_out(elsewhere, IDENTIFICATION)
+    remaining = people_not_opted_out(Person.objects.all(), IDENTIFICATION)
+    assert list(remaining) == [elsewhere]
+
+
+def test_an_affiliate_share_leaves_out_who_opted_out_p14():
+    staying = someone("stay@acme-robots.cn")
+    leaving = someone("leave@other-works.cn")
+    opt_out_set(kind=AFFILIATES, actor=SYSTEM, channel="portal", person=leaving)
+    shared = people_not_opted_out(Person.objects.all(), AFFILIATES)
+    assert list(shared) == [staying]
+
+
+def test_lifting_keeps_the_record_and_clears_the_flag():
+    person = someone("li@acme-robots.cn")
+    opt_out_set(kind=DO_NOT_CONTACT, actor=SYSTEM, channel="portal", person=person)
+    assert opt_out_lift(kind=DO_NOT_CONTACT, actor="person", person=person) == 1
+    person.refresh_from_db()
+    assert not person.do_not_contact and not opted_out(person, DO_NOT_CONTACT)
+    row = OptOut.objects.get(person=person)
+    assert row.lifted_at is not None and row.lifted_by == "person"
+
+
+def test_an_address_that_asked_never_to_be_contacted_stays_so_when_it_comes_back():
+    tombstone_record(email="Gone@Acme-Robots.cn ", opt_outs=[DO_NOT_CONTACT], erased=True)
+    assert contact_suppressed("gone@acme-robots.cn")
+    returning = someone("gone@acme-robots.cn")  # a new, consented record ...
+    assert returning.do_not_contact  # ... that still must not be contacted (P01)
+    assert OptOut.objects.get(person=returning).channel == "erasure"
+
+
+def test_a_person_or_an_organisation_never_both():
+    person = someone("li@acme-robots.cn")
+    with pytest.raises(ValueError):
+        opt_out_set(
+            kind=DO_NOT_CONTACT,
+            actor=SYSTEM,
+            channel="portal",
+            person=person,
+            organization=person.organization,
+        )
