@@ -1,0 +1,80 @@
+"""The download (P18: copy and portability): a zip of JSON and CSV, with a readme.
+
+``data.json`` holds every section with its records exactly as the providers export them;
+``csv/<section>.csv`` holds each section as a table (nested values as JSON, UTF-8 with a byte
+order mark so spreadsheet programs read Chinese correctly); ``files/`` holds what the person
+uploaded, decrypted; ``README.txt`` says, in the person's language, what each file is.
+"""
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import PurePosixPath
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from pledge.inventory.loader import current_inventory
+from pledge.inventory.services import policy_in_force
+
+
+def csv_text(records: list[dict]) -> str:
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([cell(record.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside ``files/`` whatever the upload was called."""
+    cleaned = PurePosixPath(name.replace("\\", "/")).name.strip(". ") or "file"
+    return cleaned[:150]
+
+
+def archive_build(*, person, sections, files, language: str) -> bytes:
+    from pledge.cases.rights import export_json
+
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        translation.override(language),
+    ):
+        archive.writestr("data.json", export_json(sections, person))
+        for section in sections:
+            if section.records:
+                archive.writestr(f"csv/{section.key}.csv", "\ufeff" + csv_text(section.records))
+        names = []
+        for name, content in files:
+            stored = f"files/{safe_name(name)}"
+            archive.writestr(stored, content)
+            names.append(stored)
+        inventory = current_inventory()
+        version = policy_in_force()
+        readme = render_to_string(
+            "cases/export-readme.txt",
+            {
+                "sections": sections,
+                "files": names,
+                "generated_at": timezone.localtime(),
+                "organisation": inventory.organisation,
+                "holds": inventory.legal_holds.values(),
+                "policy_version": version.number if version else None,
+                "language": language,
+            },
+        )
+        archive.writestr("README.txt", readme)
+    return buffer.getvalue()

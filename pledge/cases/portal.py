@@ -1,0 +1,146 @@
+"""The privacy portal's door: an emailed link, signed and expiring, instead of an account.
+
+``link_request`` is what the public form calls. It does the same work whether or not the
+address belongs to anyone (look up, store a link, queue the same email), so neither the page nor
+its timing says whether Gonex knows the address (P18). The token travels only in the email and
+the portal's path; the database keeps its SHA-256, and Django's signer makes it expire even if
+the row outlived its time.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from pledge.cases.models import PortalLink
+from pledge.inventory.loader import current_inventory
+from pledge.mail.services import mail_send
+from pledge.people.models import Person
+from pledge.people.services import person_find_by_email
+from pledge.vault.audit import audit_record
+
+LINK_HOURS = 24
+SALT = "pledge.cases.portal"
+
+
+def signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=SALT, sep=".")
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def link_create(
+    *,
+    email: str,
+    language: str,
+    actor,
+    person: Person | None = None,
+    case=None,
+    on_behalf: bool = False,
+) -> tuple[PortalLink, str]:
+    """Store a link and email it to ``email``; returns the link and its token (for tests)."""
+    secret = secrets.token_urlsafe(32)
+    token = signer().sign(secret)
+    with transaction.atomic():
+        link = PortalLink.objects.create(
+            token_hash=token_hash(secret),
+            email=email.strip(),
+            person=person,
+            case=case,
+            on_behalf=on_behalf,
+            language=language,
+            expires_at=timezone.now() + timedelta(hours=LINK_HOURS),
+        )
+        with translation.override(language):
+            organisation = str(current_inventory().organisation.name)
+        mail_send(
+            kind="portal_link",
+            to=link.email,
+            language=language,
+            context={
+                "link_path": reverse("web:portal", args=[token]),
+                "hours": LINK_HOURS,
+                "on_behalf": on_behalf,
+                "organisation": organisation,
+            },
+            actor=actor,
+            # Linked to the person only when it is their own address; nothing otherwise.
+            person=person if person is not None and not on_behalf else None,
+        )
+        audit_record(actor=actor, action="portal.link_sent", target=link)
+    return link, token
+
+
+def link_request(*, email: str, language: str) -> None:
+    """A visitor asked for their link. Same work, same email, known address or not."""
+    person = person_find_by_email(email)
+    link_create(email=email, language=language, actor="visitor", person=person)
+
+
+@dataclass
+class PortalAccess:
+    """What an opened link grants: the person behind it (None: nothing held), until expiry."""
+
+    link: PortalLink
+    person: Person | None
+    token: str
+
+    @property
+    def label(self) -> str:
+        """Who acts, as the audit log says it: the person, or their guardian (P19)."""
+        return "guardian" if self.link.on_behalf else "person"
+
+    @property
+    def email(self) -> str:
+        return self.link.email
+
+    def alive(self) -> bool:
+        return PortalLink.objects.filter(
+            pk=self.link.pk, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists()
+
+
+def link_open(token: str) -> PortalAccess | None:
+    """The access an emailed link grants, or None if it is forged, expired or revoked.
+
+    The first opening is recorded; a link sent for a case verifies the requester's identity.
+    """
+    from pledge.cases.services import case_verified_by_link
+
+    try:
+        secret = signer().unsign(token, max_age=timedelta(hours=LINK_HOURS))
+    except signing.BadSignature:
+        return None
+    link = (
+        PortalLink.objects.filter(
+            token_hash=token_hash(secret), revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("case")
+        .first()
+    )
+    if link is None:
+        return None
+    person = link.person
+    if person is None:
+        person = person_find_by_email(link.email)
+    access = PortalAccess(link=link, person=person, token=token)
+    if link.opened_at is None:
+        with transaction.atomic():
+            PortalLink.objects.filter(pk=link.pk).update(opened_at=timezone.now())
+            audit_record(actor=access.label, action="portal.link_opened", target=link)
+            if link.case is not None:
+                case_verified_by_link(case=link.case, actor=access.label)
+    return access
+
+
+def links_purge(*, dry_run: bool = False) -> int:
+    """Links past their expiry are deleted (their address with them)."""
+    expired = PortalLink.objects.filter(expires_at__lte=timezone.now())
+    return expired.count() if dry_run else expired.delete()[0]

@@ -1,0 +1,173 @@
+"""One person with a record in every personal table, set up through the real services.
+
+``seed_everything`` returns the person and the needles (values that identify them) that the
+completeness test looks for in the export and must not find anywhere after erasure. When an app
+adds a personal table, its provider's model shows up in ``covered_models()`` and the
+completeness test fails until a record is seeded here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from pledge.cases.models import Identity
+from pledge.cases.portal import link_create
+from pledge.cases.services import case_open
+from pledge.intake.models import GuardianPending, StoredFile, Submission
+from pledge.intake.uploads import CheckedFile, upload_store
+from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionStatus
+from pledge.mail.services import mail_send
+from pledge.people.models import Account, ConsentMethod, OptOutKind
+from pledge.people.optouts import opt_out_set
+from pledge.people.services import consent_record, person_upsert
+from pledge.vault.access import SYSTEM
+
+PDF = b"%PDF-1.7\n% CV of a seeded person\ntrailer << >>\n%%EOF\n"
+
+
+@dataclass
+class Seeded:
+    person: object
+    needles: dict[str, str] = field(default_factory=dict)
+    stored_names: list[str] = field(default_factory=list)
+
+
+def seed_everything(tag: str) -> Seeded:
+    """A person ``tag`` with one record in every personal table; ``tag`` keeps two apart."""
+    email = f"{tag}.everything@{tag}-corp.cn"
+    needles = {
+        "email": email,
+        "name": f"{tag.title()} Every{tag}",
+        "phone": f"+86 139 {abs(hash(tag)) % 10_000:04d} 0101",
+        "company": f"{tag.title()} Robotics",
+        "answer": f"We need a {tag} service desk",
+        "consent_words": f"Yes, send {tag} news",
+        "message_subject": f"Welcome {tag}",
+        "signup_words": f"Sign {tag} up",
+        "pending_answer": f"{tag} minor's question",
+        "case_details": f"Please show me everything, {tag}",
+        "file_name": f"{tag}-cv.pdf",
+        "typed_at_login": email.upper(),
+    }
+    person, _ = person_upsert(
+        actor=SYSTEM,
+        source="web_form",
+        email=email,
+        name=needles["name"],
+        phone=needles["phone"],
+        company=needles["company"],
+        language="en",
+    )
+    seeded = Seeded(person=person, needles=needles)
+
+    # intake: a submission with an encrypted file on disk, and a minor's form on hold
+    submission = Submission.objects.create(
+        form="interest",
+        person=person,
+        answers={"need": needles["answer"], "company": needles["company"]},
+        language="en",
+        policy_version=None,
+    )
+    stored_name = upload_store(
+        CheckedFile(
+            name=needles["file_name"], extension=".pdf", mimetype="application/pdf", content=PDF
+        )
+    )
+    seeded.stored_names.append(stored_name)
+    StoredFile.objects.create(
+        submission=submission,
+        field="cv",
+        original_name=needles["file_name"],
+        mimetype="application/pdf",
+        size=len(PDF),
+        stored_name=stored_name,
+    )
+    GuardianPending.objects.create(
+        form="job_application",
+        payload={"answers": {"message": needles["pending_answer"]}, "files": {}},
+        guardian_email=email,
+        language="en",
+        token_hash=f"{tag}-pending".ljust(64, "0"),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+    # people: consent, opt-outs (their own, and their organisation's), account, sign-ins
+    consent_record(
+        person=person,
+        subject="list:newsletter",
+        granted=True,
+        text=needles["consent_words"],
+        language="en",
+        method=ConsentMethod.FORM,
+        actor=SYSTEM,
+        form="newsletter",
+    )
+    opt_out_set(kind=OptOutKind.AFFILIATE_SHARING, actor=SYSTEM, channel="email", person=person)
+    opt_out_set(
+        kind=OptOutKind.ORGANISATION_IDENTIFICATION,
+        actor=SYSTEM,
+        channel="email",
+        organization=person.organization,
+        requested_by=person,
+    )
+    user = get_user_model().objects.create_user(
+        username=f"visitor-{tag}", password="a long visitor pass phrase"
+    )
+    Account.objects.create(person=person, user=user)
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.create(
+            username=needles["typed_at_login"],
+            ip_address="203.0.113.7",
+            user_agent="Firefox",
+            path_info="/en/account/login/",
+            **({"failures_since_start": 1} if model is AccessAttempt else {}),
+        )
+
+    # mail: a message to them, one to their address before they were a person, lists, signups
+    mail_send(
+        kind="notice",
+        to=email,
+        language="en",
+        context={"subject": needles["message_subject"], "body": "b"},
+        actor=SYSTEM,
+        person=person,
+    )
+    mail_send(
+        kind="notice",
+        to=email.upper(),
+        language="en",
+        context={"subject": f"Before {tag} was known", "body": "b"},
+        actor=SYSTEM,
+    )
+    Subscription.objects.create(
+        person=person,
+        list_key="newsletter",
+        status=SubscriptionStatus.ACTIVE,
+        confirmed_at=timezone.now(),
+    )
+    SubscriptionRequest.objects.create(
+        email=email,
+        lists=["newsletter"],
+        language="en",
+        consent_text=needles["signup_words"],
+        token_hash=f"{tag}-signup".ljust(64, "0"),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+    # cases: a request of theirs, and a portal link
+    case_open(
+        kind="access",
+        channel="email",
+        actor=SYSTEM,
+        requester_email=email,
+        details=needles["case_details"],
+        person=person,
+        identity=Identity.VERIFIED_STAFF,
+        acknowledge=False,
+    )
+    link_create(email=email, language="en", actor=SYSTEM, person=person)
+    person.refresh_from_db()
+    return seeded
