@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.console.views import audit, auth, forms, home, outbox, people, staff
+from pledge.console.views import audit, auth, cases, forms, home, outbox, people, staff
 
 app_name = "console"
 urlpatterns = [
@@ -17,6 +17,10 @@ urlpatterns = [
     path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),
     path("audit/", audit.audit_log, name="audit"),
     path("forms/", forms.forms_overview, name="forms"),
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/new/", cases.case_new, name="case_new"),
+    path("cases/<uuid:public_id>/", cases.case_detail, name="case"),
+    path("cases/<uuid:public_id>/export/", cases.case_export, name="case_export"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<uuid:public_id>/", outbox.outbox_message, name="outbox_message"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.web import account_views, form_views, views
+from pledge.web import account_views, form_views, portal_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -9,6 +9,36 @@ urlpatterns = [
     path("privacy/versions/", views.policy_versions, name="policy_versions"),
     path("privacy/v/<int:number>/", views.privacy_policy_version, name="privacy_version"),
     path("privacy/diff/<int:older>/<int:newer>/", views.policy_diff, name="policy_diff"),
+    # The privacy portal (P18, P19): the token of the emailed link is in the path, never the
+    # address (C4).
+    path("privacy/my-data/", portal_views.portal_request, name="portal_request"),
+    path("privacy/my-data/guardian/", portal_views.portal_guardian, name="portal_guardian"),
+    path("privacy/my-data/<str:token>/", portal_views.portal, name="portal"),
+    path(
+        "privacy/my-data/<str:token>/download/",
+        portal_views.portal_download,
+        name="portal_download",
+    ),
+    path(
+        "privacy/my-data/<str:token>/correct/", portal_views.portal_correct, name="portal_correct"
+    ),
+    path(
+        "privacy/my-data/<str:token>/consents/",
+        portal_views.portal_withdraw,
+        name="portal_withdraw",
+    ),
+    path(
+        "privacy/my-data/<str:token>/opt-outs/",
+        portal_views.portal_opt_out,
+        name="portal_opt_out",
+    ),
+    path("privacy/my-data/<str:token>/erase/", portal_views.portal_erase, name="portal_erase"),
+    path("privacy/my-data/<str:token>/ask/", portal_views.portal_ask, name="portal_ask"),
+    path(
+        "privacy/my-data/<str:token>/never-contact/",
+        portal_views.portal_suppress,
+        name="portal_suppress",
+    ),
     path("cookies/", views.cookie_policy, name="cookies"),
     path("cookies/v/<int:number>/", views.cookie_policy_version, name="cookies_version"),
     # The forms of P05, each built from its declaration in the inventory.

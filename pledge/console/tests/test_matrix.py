@@ -8,6 +8,7 @@ new console URL is covered the day it is added, or this test fails naming it.
 import pytest
 from django.urls import URLPattern, get_resolver
 
+from pledge.cases.services import case_open
 from pledge.mail.services import mail_send
 from pledge.people.services import person_create
 from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
@@ -58,8 +59,18 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
         context={"subject": "s", "body": "b"},
         actor=SYSTEM,
     )
+    case = case_open(
+        kind="access",
+        channel="email",
+        actor=SYSTEM,
+        requester_email="han@example.cn",
+        person=person,
+        identity="verified_staff",
+        acknowledge=False,
+    )
     samples = {
         "people/<uuid:public_id>": f"people/{person.public_id}",
+        "cases/<uuid:public_id>": f"cases/{case.public_id}",
         "outbox/<uuid:public_id>": f"outbox/{message.public_id}",
         "<int:user_id>": administrator.pk,
     }

@@ -1,0 +1,386 @@
+"""The privacy portal (P18, P19): see, take, correct and delete what Gonex holds, by email link.
+
+No account: a visitor enters an address and gets a signed, expiring link (the same page and the
+same work whether the address is known or not). The link's token is in the path, never the
+address (C4). Every page is ``no-store`` (H7), sends no referrer, and works without JavaScript.
+Views call the cases app's services; they hold no rules.
+"""
+
+import json
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pledge.cases import kinds
+from pledge.cases.models import CaseChannel
+from pledge.cases.portal import link_open, link_request
+from pledge.cases.rights import (
+    consents_standing,
+    named,
+    rights_archive,
+    rights_consent_withdraw,
+    rights_correct,
+    rights_erase,
+    rights_opt_out,
+    rights_request,
+    rights_suppress,
+    rights_view_recorded,
+)
+from pledge.cases.services import case_open
+from pledge.intake.defence import (
+    HONEYPOT_FIELD,
+    POW_FIELD,
+    SUM_FIELD,
+    SUM_TOKEN_FIELD,
+    Refused,
+    challenge_issue,
+    submission_screen,
+    sum_issue,
+)
+from pledge.people.models import OptOutKind
+from pledge.people.optouts import opt_outs_standing
+from pledge.vault.access import client_ip
+
+DONE_MESSAGES = {
+    "corrected": _("Your details are corrected."),
+    "unchanged": _("Nothing needed changing."),
+    "withdrawn": _("Your consent is withdrawn."),
+    "opted_out": _("Done: we recorded your opt-out."),
+    "lifted": _("Done: that opt-out no longer applies."),
+}
+
+
+def portal_page(view):
+    """Every portal response: never cached (H7), no referrer (the path holds the token), not
+    indexed by search engines."""
+
+    @never_cache
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped
+
+
+def link_expired(request):
+    response = render(request, "web/portal/link_expired.html", status=404)
+    # The path holds the token: keep it out of Django's "Not Found" log line (C4).
+    response._has_been_logged = True
+    return response
+
+
+def with_access(view):
+    """Resolve the path's token to the access it grants, or show that the link expired."""
+
+    @wraps(view)
+    def wrapped(request, token, *args, **kwargs):
+        access = link_open(token)
+        if access is None:
+            return link_expired(request)
+        return view(request, access, *args, **kwargs)
+
+    return wrapped
+
+
+def with_person(view):
+    """Pages that act on held data; a link for an address we hold nothing about has none."""
+
+    @wraps(view)
+    def wrapped(request, access, *args, **kwargs):
+        if access.person is None:
+            return redirect("web:portal", token=access.token)
+        return view(request, access, *args, **kwargs)
+
+    return wrapped
+
+
+def bound(request):
+    """The posted data (even an empty post), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def defence_context() -> dict:
+    return {
+        "challenge": json.dumps(challenge_issue()),
+        "sum": sum_issue(),
+        "fields": {
+            "honeypot": HONEYPOT_FIELD,
+            "pow": POW_FIELD,
+            "sum": SUM_FIELD,
+            "sum_token": SUM_TOKEN_FIELD,
+        },
+    }
+
+
+# --- Asking for the link ------------------------------------------------------------------
+
+
+class LinkRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We email a link to this address. Only its owner can open it."),
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def portal_request(request):
+    """Ask for a link. The answer is the same page whether or not the address is known."""
+    form = LinkRequestForm(bound(request))
+    if request.method == "POST":
+        message = ""
+        try:
+            submission_screen(
+                data=request.POST,
+                client_ip=client_ip(request),
+                email=str(request.POST.get("email", "")),
+            )
+        except Refused as refused:
+            message = refused.message
+        if not message and form.is_valid():
+            link_request(email=form.cleaned_data["email"], language=get_language())
+            return render(request, "web/portal/check_inbox.html")
+        status = 429 if message else 400
+        context = {"form": form, "message": message, **defence_context()}
+        return render(request, "web/portal/request.html", context, status=status)
+    return render(request, "web/portal/request.html", {"form": form, **defence_context()})
+
+
+class GuardianRequestForm(forms.Form):
+    """P19: a parent or guardian asks for a minor. Staff verify them before anything is shown."""
+
+    guardian_email = forms.EmailField(label=_("Your email address"), max_length=254)
+    child_email = forms.EmailField(
+        label=_("The email address the minor used with us"), max_length=254
+    )
+    kind = forms.ChoiceField(label=_("What do you ask for?"))
+    details = forms.CharField(
+        label=_("Anything we should know"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    declaration = forms.BooleanField(
+        label=_("I am the parent or legal guardian of this minor."), required=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = (kinds.ACCESS, kinds.COPY, kinds.CORRECTION, kinds.DELETION)
+        names = dict(kinds.case_kinds())
+        self.fields["kind"].choices = [(key, names[key]) for key in offered if key in names]
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def portal_guardian(request):
+    form = GuardianRequestForm(bound(request))
+    if request.method == "POST":
+        message = ""
+        try:
+            submission_screen(
+                data=request.POST,
+                client_ip=client_ip(request),
+                email=str(request.POST.get("guardian_email", "")),
+            )
+        except Refused as refused:
+            message = refused.message
+        if not message and form.is_valid():
+            case_open(
+                kind=form.cleaned_data["kind"],
+                channel=CaseChannel.GUARDIAN,
+                actor="guardian",
+                requester_email=form.cleaned_data["guardian_email"],
+                subject_email=form.cleaned_data["child_email"],
+                details=form.cleaned_data["details"],
+                language=get_language(),
+            )
+            return render(request, "web/portal/guardian_received.html")
+        status = 429 if message else 400
+        context = {"form": form, "message": message, **defence_context()}
+        return render(request, "web/portal/guardian.html", context, status=status)
+    return render(request, "web/portal/guardian.html", {"form": form, **defence_context()})
+
+
+# --- The portal itself --------------------------------------------------------------------
+
+
+def opt_out_rows(person) -> list[dict]:
+    standing = opt_outs_standing(person)
+    rows = []
+    for kind in kinds.opt_out_kinds():
+        for scope in kinds.opt_out_scopes(kind):
+            if scope == "organisation" and person.organization is None:
+                continue
+            rows.append(
+                {
+                    "kind": kind,
+                    "scope": scope,
+                    "label": OptOutKind(kind).label,
+                    "standing": kind in standing[scope],
+                }
+            )
+    return rows
+
+
+@portal_page
+@require_http_methods(["GET"])
+@with_access
+def portal(request, access):
+    if access.person is None:
+        return render(request, "web/portal/nothing_held.html", {"access": access})
+    sections = rights_view_recorded(access=access)
+    return render(
+        request,
+        "web/portal/home.html",
+        {
+            "access": access,
+            "person": access.person,
+            "held": [section for section in sections if section.records],
+            "empty": [section for section in sections if not section.records],
+            "consents": [
+                {"consent": consent, "name": named("subject", consent.subject)}
+                for consent in consents_standing(access.person)
+            ],
+            "opt_outs": opt_out_rows(access.person),
+            "done": DONE_MESSAGES.get(request.GET.get("done", "")),
+        },
+    )
+
+
+def back(access, done: str):
+    return redirect(f"{reverse('web:portal', args=[access.token])}?done={done}")
+
+
+@portal_page
+@require_POST
+@with_access
+@with_person
+def portal_download(request, access):
+    archive = rights_archive(person=access.person, actor=access)
+    response = HttpResponse(archive.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
+    return response
+
+
+class CorrectionForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    language = forms.ChoiceField(
+        label=_("Language for our emails"),
+        choices=settings.LANGUAGES,
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+@with_access
+@with_person
+def portal_correct(request, access):
+    person = access.person
+    initial = {"name": person.name, "phone": person.phone, "language": person.language}
+    form = CorrectionForm(bound(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = rights_correct(person=person, changes=form.cleaned_data, actor=access)
+        return back(access, "corrected" if changed else "unchanged")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "web/portal/correct.html", {"form": form, "access": access}, status=status
+    )
+
+
+@portal_page
+@require_POST
+@with_access
+@with_person
+def portal_withdraw(request, access):
+    rights_consent_withdraw(
+        person=access.person, subject=request.POST.get("subject", "")[:120], actor=access
+    )
+    return back(access, "withdrawn")
+
+
+@portal_page
+@require_POST
+@with_access
+@with_person
+def portal_opt_out(request, access):
+    lift = request.POST.get("lift") == "1"
+    try:
+        rights_opt_out(
+            person=access.person,
+            kind=request.POST.get("kind", ""),
+            scope=request.POST.get("scope", "person"),
+            lift=lift,
+            actor=access,
+        )
+    except ValueError:
+        return redirect("web:portal", token=access.token)
+    return back(access, "lifted" if lift else "opted_out")
+
+
+class ErasureForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, erase everything you hold about me. I understand this cannot be undone."),
+        required=True,
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+@with_access
+@with_person
+def portal_erase(request, access):
+    form = ErasureForm(bound(request))
+    if request.method == "POST" and form.is_valid():
+        report = rights_erase(person=access.person, actor=access)
+        return render(request, "web/portal/erased.html", {"report": report})
+    status = 400 if form.is_bound else 200
+    return render(request, "web/portal/erase.html", {"form": form, "access": access}, status=status)
+
+
+class AskForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is it about?"))
+    details = forms.CharField(
+        label=_("Your message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds.case_kinds()
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+@with_access
+def portal_ask(request, access):
+    """A complaint (P24), or any request the portal cannot carry out itself."""
+    form = AskForm(bound(request), initial={"kind": kinds.COMPLAINT})
+    if request.method == "POST" and form.is_valid():
+        case = rights_request(
+            access=access, kind=form.cleaned_data["kind"], details=form.cleaned_data["details"]
+        )
+        return render(request, "web/portal/asked.html", {"case": case, "access": access})
+    status = 400 if form.is_bound else 200
+    return render(request, "web/portal/ask.html", {"form": form, "access": access}, status=status)
+
+
+@portal_page
+@require_POST
+@with_access
+def portal_suppress(request, access):
+    """P01 for an address we hold nothing about: never contact it."""
+    rights_suppress(access=access)
+    return render(request, "web/portal/suppressed.html", {"access": access})

@@ -1,0 +1,338 @@
+"""The privacy portal through the real pages (P01, P14, P15, P18, P19; SECURITY.md H7, C4).
+
+Links arrive over a real SMTP server on loopback, as a person would receive them.
+"""
+
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from pledge.cases.models import Case, CaseChannel, CaseStatus, Identity, PortalLink
+from pledge.cases.portal import link_create, link_open
+from pledge.cases.rights import NotYours, rights_erase
+from pledge.cases.services import case_identity_set, case_link_send
+from pledge.intake.defence import SUM_FIELD, SUM_TOKEN_FIELD, sum_issue
+from pledge.mail.models import Message, Subscription, SubscriptionStatus
+from pledge.people.models import Consent, OptOut, Person
+from pledge.people.optouts import contact_suppressed, opted_out
+from pledge.people.services import consent_record, person_find_by_email, person_upsert
+from pledge.vault.access import SYSTEM
+from pledge.vault.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "mei.han@acme-robots.cn"
+
+
+def human() -> dict:
+    question = sum_issue()
+    return {SUM_TOKEN_FIELD: question.token, SUM_FIELD: str(question.left + question.right)}
+
+
+@pytest.fixture
+def mei():
+    person, _ = person_upsert(
+        actor=SYSTEM,
+        source="web_form",
+        email=EMAIL,
+        name="Han Mei",
+        phone="+86 138 0013 8000",
+        company="Acme Robots",
+        language="en",
+    )
+    consent_record(
+        person=person,
+        subject="list:newsletter",
+        granted=True,
+        text="Send me the Gonex newsletter",
+        language="en",
+        method="form",
+        actor=SYSTEM,
+        form="newsletter",
+    )
+    Subscription.objects.create(
+        person=person, list_key="newsletter", status="active", confirmed_at=timezone.now()
+    )
+    return person
+
+
+def link_from(message) -> str:
+    body = message.get_body(("plain",)).get_content()
+    return re.search(r"https?://[^/\s]+(/\S+/privacy/my-data/\S+/|/privacy/my-data/\S+/)", body)[1]
+
+
+def ask_for_link(client, email, django_capture_on_commit_callbacks, prefix="/en"):
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(f"{prefix}/privacy/my-data/", {"email": email, **human()})
+
+
+@pytest.fixture
+def portal_url(mei, client, smtp_server, django_capture_on_commit_callbacks):
+    ask_for_link(client, EMAIL, django_capture_on_commit_callbacks)
+    return link_from(smtp_server.messages[-1])
+
+
+# --- Asking for the link: no hint whether the address is known -------------------------------
+
+
+def test_known_and_unknown_addresses_get_the_same_page_and_the_same_work(
+    mei, client, smtp_server, django_capture_on_commit_callbacks
+):
+    ask_for_link(client, "warm-up@nowhere-known.cn", django_capture_on_commit_callbacks)
+    smtp_server.messages.clear()
+    pages, queries = [], []
+    for email in (EMAIL, "stranger@nowhere-known.cn"):
+        with CaptureQueriesContext(connection) as captured:
+            response = ask_for_link(client, email, django_capture_on_commit_callbacks)
+        assert response.status_code == 200
+        pages.append(re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.text))
+        queries.append(len(captured))
+    assert pages[0] == pages[1]
+    assert queries[0] == queries[1]
+    subjects = [message["Subject"] for message in smtp_server.messages]
+    assert len(subjects) == 2 and subjects[0] == subjects[1]
+
+
+def test_the_link_holds_no_address_and_works_once_emailed(portal_url):
+    assert "@" not in portal_url and "mei" not in portal_url.lower()  # C4
+
+
+def test_the_request_form_is_screened_like_every_form(mei, client):
+    response = client.post("/en/privacy/my-data/", {"email": EMAIL, "website": "spam", **human()})
+    assert response.status_code == 429
+    response = client.post("/en/privacy/my-data/", {"email": EMAIL})  # no sum, no proof of work
+    assert response.status_code == 429
+    assert not PortalLink.objects.exists() and not Message.objects.exists()
+
+
+# --- Seeing everything --------------------------------------------------------------------
+
+
+def test_the_link_opens_everything_held_in_the_persons_language(mei, client, portal_url):
+    response = client.get(portal_url)
+    assert response.status_code == 200
+    page = response.text
+    for value in ("Han Mei", EMAIL, "+86 138 0013 8000", "Acme Robots", "Gonex newsletter"):
+        assert value in page
+    assert "Send me the Gonex newsletter" in page  # the consent with its exact words
+    chinese = client.get(portal_url.removeprefix("/en"))
+    assert "我们持有的关于您的信息" in chinese.text
+    # Opening it answered an access request: a case, done, verified by the link.
+    case = Case.objects.get(kind="access")
+    assert case.status == CaseStatus.DONE and case.identity == Identity.VERIFIED_EMAIL
+
+
+def test_every_portal_page_is_no_store_and_sends_no_referrer(mei, client, portal_url):
+    """SECURITY.md H7 on every portal page, and the token never leaves in a Referer."""
+    responses = [
+        client.get("/en/privacy/my-data/"),
+        client.get("/en/privacy/my-data/guardian/"),
+        client.get(portal_url),
+        client.get(portal_url + "correct/"),
+        client.get(portal_url + "erase/"),
+        client.get(portal_url + "ask/"),
+        client.post(portal_url + "download/"),
+        client.get("/en/privacy/my-data/not-a-token/"),
+    ]
+    for response in responses:
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+        assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_no_address_in_any_link_or_form_of_the_portal(mei, client, portal_url):
+    page = client.get(portal_url).text
+    for target in re.findall(r'(?:href|action)="([^"]+)"', page):
+        assert target.startswith("mailto:service@") or "@" not in target, target
+
+
+def test_a_forged_or_expired_link_opens_nothing(mei, client, portal_url):
+    assert client.get(portal_url.replace("/my-data/", "/my-data/x")).status_code == 404
+    PortalLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = client.get(portal_url)
+    assert response.status_code == 404 and "Han Mei" not in response.text
+
+
+def test_a_link_opens_only_its_own_persons_data(mei, client):
+    """SECURITY.md Z2: a link grants one person's data, whatever a service is handed."""
+    person_upsert(actor=SYSTEM, source="web_form", email="other@else-works.cn")
+    _link, token = link_create(email="other@else-works.cn", language="en", actor=SYSTEM)
+    page = client.get(f"/en/privacy/my-data/{token}/").text
+    assert "Han Mei" not in page and "other@else-works.cn" in page
+    with pytest.raises(NotYours):
+        rights_erase(person=mei, actor=link_open(token))
+    assert Person.objects.filter(pk=mei.pk).exists()
+
+
+# --- Taking, correcting, withdrawing, opting out -----------------------------------------------
+
+
+def test_the_download_is_a_zip_of_json_and_csv_with_a_readme(mei, client, portal_url):
+    response = client.post(portal_url + "download/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = set(archive.namelist())
+        assert {"README.txt", "data.json", "csv/people.person.csv"} <= names
+        assert "Han Mei" in archive.read("data.json").decode()
+        assert "Han Mei" in archive.read("csv/people.person.csv").decode("utf-8-sig")
+    assert Case.objects.filter(kind="copy", status=CaseStatus.DONE).exists()
+
+
+def test_a_download_needs_a_post(mei, client, portal_url):
+    assert client.get(portal_url + "download/").status_code == 405
+
+
+def test_correcting_details_changes_them_and_says_which_not_what(mei, client, portal_url):
+    response = client.post(
+        portal_url + "correct/", {"name": "Han Meimei", "phone": "", "language": "zh-hans"}
+    )
+    assert response.status_code == 302
+    mei.refresh_from_db()
+    assert (mei.name, mei.phone, mei.language) == ("Han Meimei", "", "zh-hans")
+    entry = AuditEntry.objects.get(action="person.corrected")
+    assert entry.details == {"fields": ["name", "phone", "language"]}
+    assert entry.actor_label == "person"
+
+
+def test_withdrawing_a_consent_records_it_and_ends_the_subscription(mei, client, portal_url):
+    client.post(portal_url + "consents/", {"subject": "list:newsletter"})
+    latest = Consent.objects.filter(person=mei).latest("id")
+    assert not latest.granted and latest.method == "portal"
+    assert "Gonex newsletter" in latest.text  # the words shown, as proof
+    subscription = Subscription.objects.get(person=mei)
+    assert subscription.status == SubscriptionStatus.UNSUBSCRIBED
+    assert "Withdraw:" not in client.get(portal_url).text  # nothing left to withdraw
+
+
+@pytest.mark.parametrize(
+    ("kind", "scope"),
+    [
+        ("do_not_contact", "person"),  # P01
+        ("do_not_contact", "organisation"),  # P01, "or your organisation"
+        ("affiliate_sharing", "person"),  # P14
+        ("organisation_identification", "person"),  # P15
+        ("organisation_identification", "organisation"),  # P15
+    ],
+)
+def test_each_opt_out_can_be_set_and_lifted_from_the_portal(mei, client, portal_url, kind, scope):
+    client.post(portal_url + "opt-outs/", {"kind": kind, "scope": scope})
+    assert opted_out(mei, kind)
+    row = OptOut.objects.get(kind=kind)
+    assert row.channel == "portal"
+    assert (row.person_id, row.organization_id) == (
+        (mei.pk, None) if scope == "person" else (None, mei.organization_id)
+    )
+    client.post(portal_url + "opt-outs/", {"kind": kind, "scope": scope, "lift": "1"})
+    assert not opted_out(mei, kind)
+
+
+# --- Erasing --------------------------------------------------------------------------------
+
+
+def test_erasure_from_the_portal_removes_the_person_and_emails_a_certificate(
+    mei, client, portal_url, smtp_server, django_capture_on_commit_callbacks
+):
+    assert client.post(portal_url + "erase/", {}).status_code == 400  # must confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(portal_url + "erase/", {"confirm": "on"})
+    assert response.status_code == 200 and "Erased" in response.text
+    assert not Person.objects.filter(pk=mei.pk).exists()
+    certificate = smtp_server.messages[-1]
+    assert certificate.recipients == [EMAIL]
+    assert "Certificate of erasure" in certificate["Subject"]
+    text = certificate.get_body(("plain",)).get_content()
+    assert "Your details: 1 record" in text and "Consents: 1 record" in text
+    assert "Cybersecurity Law, Article 21" in text  # what the law keeps, and why
+    assert client.get(portal_url).status_code == 404  # the link died with the data
+    case = Case.objects.get(kind="deletion")
+    assert case.status == CaseStatus.DONE and case.person is None and case.hold
+
+
+def test_a_new_form_after_erasure_is_a_new_record(mei, client, portal_url):
+    """DESIGN.md's HubSpot note: erasure is not undone by a later form; that form is a new,
+    consented record, and an opt-out that stood at erasure still stands."""
+    client.post(portal_url + "opt-outs/", {"kind": "do_not_contact", "scope": "person"})
+    client.post(portal_url + "erase/", {"confirm": "on"})
+    returning, created = person_upsert(actor="visitor", source="web_form", email=EMAIL)
+    assert created and returning.public_id != mei.public_id
+    assert returning.name == "" and not returning.consents.exists()
+    assert returning.do_not_contact
+
+
+# --- Addresses we hold nothing about; guardians (P19) -----------------------------------------
+
+
+def test_an_unknown_address_sees_nothing_held_and_can_ask_never_to_be_contacted(
+    client, smtp_server, django_capture_on_commit_callbacks
+):
+    ask_for_link(client, "new@nowhere-known.cn", django_capture_on_commit_callbacks)
+    url = link_from(smtp_server.messages[-1])
+    page = client.get(url)
+    assert "We hold nothing about you" in page.text
+    client.post(url + "never-contact/")
+    assert contact_suppressed("new@nowhere-known.cn")
+    assert not Person.objects.exists()
+
+
+def test_a_guardian_asks_for_a_minor_and_acts_once_verified(
+    client, privacy_officer, smtp_server, django_capture_on_commit_callbacks
+):
+    minor, _ = person_upsert(
+        actor=SYSTEM, source="web_form", email="kid@family-mail.cn", name="Xiao Li"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/en/privacy/my-data/guardian/",
+            {
+                "guardian_email": "parent@family-mail.cn",
+                "child_email": "kid@family-mail.cn",
+                "kind": "deletion",
+                "declaration": "on",
+                **human(),
+            },
+        )
+    assert response.status_code == 200
+    case = Case.objects.get(channel=CaseChannel.GUARDIAN)
+    assert case.person == minor and case.identity == Identity.UNVERIFIED
+    assert ["parent@family-mail.cn"] in [m.recipients for m in smtp_server.messages]  # told
+    with pytest.raises(ValueError):  # not before staff verified the guardian
+        case_link_send(case=case, actor=privacy_officer)
+    case_identity_set(
+        case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer, note="birth record"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case_link_send(case=case, actor=privacy_officer)
+    url = link_from(smtp_server.messages[-1])
+    assert smtp_server.messages[-1].recipients == ["parent@family-mail.cn"]
+    assert "Xiao Li" in client.get(url).text
+    client.post(url + "erase/", {"confirm": "on"})
+    assert not person_find_by_email("kid@family-mail.cn")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DONE  # the guardian's own case, completed by the erasure
+    assert AuditEntry.objects.get(action="person.erased").actor_label == "guardian"
+
+
+def test_a_staff_verification_link_verifies_the_requester(
+    mei, client, privacy_officer, smtp_server, django_capture_on_commit_callbacks
+):
+    from pledge.cases.services import case_open
+
+    case = case_open(
+        kind="correction",
+        channel="email",
+        actor=privacy_officer,
+        requester_email=EMAIL,
+        acknowledge=False,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case_link_send(case=case, actor=privacy_officer)
+    case.refresh_from_db()
+    assert case.identity == Identity.LINK_SENT
+    client.get(link_from(smtp_server.messages[-1]))
+    case.refresh_from_db()
+    assert case.identity == Identity.VERIFIED_EMAIL and case.verified_by == "person"
