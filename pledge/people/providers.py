@@ -47,8 +47,9 @@ def person_export(person: Person) -> list[dict]:
 def person_erase(person: Person) -> Erased:
     """The row, its searchable name tokens, and the organisation if it was only theirs."""
     organization = person.organization
-    tokens, _ = PersonNameToken.objects.filter(person_id=person.pk).delete()
-    removed, _ = Person.objects.filter(pk=person.pk).delete()
+    # The name's search tokens are part of the record: they go with it, uncounted.
+    PersonNameToken.objects.filter(person_id=person.pk).delete()
+    removed = Person.objects.filter(pk=person.pk).delete()[1].get(Person._meta.label, 0)
     if (
         organization is not None
         and not organization.people.exists()
@@ -56,7 +57,7 @@ def person_erase(person: Person) -> Erased:
     ):
         # A company domain known only through this person identifies them too.
         organization.delete()
-    return Erased(removed=removed + tokens)
+    return Erased(removed=removed)
 
 
 # --- Consents ------------------------------------------------------------------------------
