@@ -30,6 +30,7 @@ from pledge.intake.models import (
     StoredFile,
     Submission,
 )
+from pledge.intake.signals import submission_stored
 from pledge.intake.uploads import CheckedFile, upload_store
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection
@@ -177,6 +178,7 @@ def person_submission_store(
         phone=cleaned.get("phone", ""),
         company=cleaned.get("company") or cleaned.get("employer") or "",
         language=language,
+        policy_version=version.number if version else None,
     )
     submission = Submission.objects.create(
         form=collection.key,
@@ -203,6 +205,7 @@ def person_submission_store(
         target=submission,
         details={"form": collection.key, "person_created": created},
     )
+    submission_stored.send(sender=Submission, submission=submission, person=person)
     notify(submission=submission, person=person, collection=collection, language=language)
     return Outcome("stored", form, details={"submission": submission, "person": person})
 
@@ -222,10 +225,44 @@ def files_store(*, submission: Submission, collection: Collection, cleaned: dict
             )
 
 
+def submission_notice_text(language: str, policy_version: int | None) -> str:
+    """The sentence every form shows above its button, in the visitor's language (P25)."""
+    with translation.override(language):
+        return translation.gettext(
+            "Sending this form means your information is processed under our privacy policy, "
+            "version %(number)s."
+        ) % {"number": policy_version}
+
+
 def consents_record(
     *, person, collection: Collection, cleaned: dict, language: str, method: str, policy_version
 ) -> None:
-    """P17: one proof per ticked consent box, with the exact words the visitor saw."""
+    """P17, P25: what the visitor agreed to, each with the exact words they saw.
+
+    Sending the form, after its notice, is consent to the form's declared purposes whose legal
+    basis is consent; each ticked consent box is consent to its own purposes.
+    """
+    inventory = current_inventory()
+    # Purposes of the answers themselves; a consent box's purposes need the box ticked.
+    answered = dict.fromkeys(
+        use
+        for declared in collection.field_list
+        if not declared.consent
+        for use in declared.purposes
+    )
+    for use in answered:
+        if use in inventory.uses and inventory.use(use).legal_basis == "consent":
+            consent_record(
+                person=person,
+                subject=use,
+                granted=True,
+                text=submission_notice_text(language, policy_version),
+                language=language,
+                method=ConsentMethod.FORM_SUBMISSION,
+                actor=VISITOR,
+                form=collection.key,
+                policy_version=policy_version,
+            )
     for declared in collection.consent_fields:
         if declared.widget == "checkbox" and cleaned.get(declared.key):
             for use in declared.purposes:

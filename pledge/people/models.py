@@ -53,6 +53,8 @@ class Person(models.Model):
     )
     language = models.CharField(max_length=10, default="zh-hans")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB_FORM)
+    # The policy version in force when Pledge first held data about this person (P23).
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,6 +84,7 @@ class PersonNameToken(models.Model):
 
 class ConsentMethod(models.TextChoices):
     FORM = "form", _("Checkbox on a form")
+    FORM_SUBMISSION = "form_submission", _("Sending a form, after its notice")
     DOUBLE_OPT_IN = "double_opt_in", _("Confirmed by an emailed link")
     BANNER = "banner", _("Cookie banner")
     PORTAL = "portal", _("Privacy portal")
