@@ -1,6 +1,17 @@
 from django.urls import path
 
-from pledge.console.views import audit, auth, experts, forms, home, leads, outbox, people, staff
+from pledge.console.views import (
+    audit,
+    auth,
+    experts,
+    forms,
+    home,
+    imports,
+    leads,
+    outbox,
+    people,
+    staff,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -14,6 +25,8 @@ urlpatterns = [
     path("people/<uuid:public_id>/", people.detail, name="person"),
     path("organizations/", people.organizations, name="organizations"),
     path("organizations/<uuid:public_id>/", people.organization, name="organization"),
+    path("import/", imports.upload, name="import"),
+    path("import/<uuid:public_id>/", imports.batch, name="import_batch"),
     path("leads/", leads.inbox, name="leads"),
     path("leads/<uuid:public_id>/", leads.detail, name="lead"),
     path("availability/", experts.expert_edit, name="expert"),

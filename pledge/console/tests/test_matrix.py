@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, get_resolver
 
 from pledge.conftest import make_staff
-from pledge.intake.models import Submission
+from pledge.intake.models import ImportBatch, Submission
 from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead
 from pledge.people.models import Organization
@@ -85,11 +85,13 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
     lead = Lead.objects.create(submission=submission, person=person, form="demo", language="en")
     organization = Organization.objects.create(domain="matrix.example")
     expert = Expert.objects.create(user=make_staff("ella"), display_name="Ella")
+    batch = ImportBatch.objects.create(source="third_parties", legal_basis="consent")
     samples = {
         "people/<uuid:public_id>": f"people/{person.public_id}",
         "outbox/<uuid:public_id>": f"outbox/{message.public_id}",
         "leads/<uuid:public_id>": f"leads/{lead.public_id}",
         "organizations/<uuid:public_id>": f"organizations/{organization.public_id}",
+        "import/<uuid:public_id>": f"import/{batch.public_id}",
         "<int:expert_id>": expert.pk,
         "<int:user_id>": administrator.pk,
     }
