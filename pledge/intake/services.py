@@ -8,8 +8,6 @@ creates or updates (P04-P07, P11, P17, P23). Every branch writes its audit entry
 mail in the same transaction.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -40,6 +38,7 @@ from pledge.mail.subscriptions import subscription_request
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
 from pledge.vault.audit import audit_record
+from pledge.vault.tokens import link_token, link_token_hash
 
 GUARDIAN_DAYS = 7
 FEEDBACK_REPLY_DAYS = 30
@@ -55,16 +54,6 @@ class Outcome:
     form: DeclaredForm
     message: str = ""
     details: dict = field(default_factory=dict)
-
-
-def token_pair() -> tuple[str, str]:
-    """A secret for an emailed link, and the hash kept in the database."""
-    token = secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def blocked_count_add(*, form_key: str, reason: str) -> None:
@@ -345,7 +334,7 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
             ),
         )
         return Outcome("invalid", form)
-    token, digest = token_pair()
+    token, digest = link_token()
     with transaction.atomic():
         files = {}
         for declared in collection.field_list:
@@ -392,7 +381,7 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
 def guardian_pending_find(token: str) -> GuardianPending | None:
     """The pending submission behind an emailed link, if it has not expired."""
     return GuardianPending.objects.filter(
-        token_hash=token_hash(token), expires_at__gt=timezone.now()
+        token_hash=link_token_hash(token), expires_at__gt=timezone.now()
     ).first()
 
 

@@ -7,8 +7,6 @@ sides in their language with an iCalendar invite whose UID stays and whose SEQUE
 calendars update the same event. The visitor's answers from the form travel with the meeting.
 """
 
-import hashlib
-import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,6 +25,7 @@ from pledge.meetings.models import Expert, Lead, LeadStatus, Meeting, MeetingMod
 from pledge.people.gate import may
 from pledge.vault.access import SYSTEM
 from pledge.vault.audit import audit_record
+from pledge.vault.tokens import link_token, link_token_hash
 
 MEETING_MINUTES = 60
 HORIZON_DAYS = 14
@@ -50,13 +49,9 @@ class Slot:
         return self.starts_at.astimezone(zoneinfo.ZoneInfo("UTC")).strftime("%Y%m%dT%H%M")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def lead_by_token(token: str) -> Lead | None:
     return (
-        Lead.objects.filter(booking_token_hash=token_hash(token))
+        Lead.objects.filter(booking_token_hash=link_token_hash(token))
         .select_related("owner", "person", "submission")
         .first()
     )
@@ -120,8 +115,7 @@ def booking_invitation_send(*, lead: Lead) -> bool:
     """
     if lead.owner is None or not may(lead.person, "sales"):
         return False
-    token = secrets.token_urlsafe(32)
-    lead.booking_token_hash = token_hash(token)
+    token, lead.booking_token_hash = link_token()
     lead.save(update_fields=["booking_token_hash"])
     mail_send(
         kind="booking_invitation",
