@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "pledge.people",
     "pledge.mail",
     "pledge.intake",
+    "pledge.meetings",
     "pledge.cases",
     "pledge.web",
     "pledge.console",

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from pledge.console.views import audit, auth, cases, forms, home, outbox, people, staff
+from pledge.console.views import (
+    audit,
+    auth,
+    cases,
+    experts,
+    forms,
+    home,
+    imports,
+    leads,
+    outbox,
+    people,
+    staff,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -12,6 +24,15 @@ urlpatterns = [
     path("account/", auth.account, name="account"),
     path("people/", people.search, name="people"),
     path("people/<uuid:public_id>/", people.detail, name="person"),
+    path("organizations/", people.organizations, name="organizations"),
+    path("organizations/<uuid:public_id>/", people.organization, name="organization"),
+    path("import/", imports.upload, name="import"),
+    path("import/<uuid:public_id>/", imports.batch, name="import_batch"),
+    path("leads/", leads.inbox, name="leads"),
+    path("leads/<uuid:public_id>/", leads.detail, name="lead"),
+    path("availability/", experts.expert_edit, name="expert"),
+    path("experts/", experts.experts, name="experts"),
+    path("experts/<int:expert_id>/", experts.expert_edit, name="expert_edit"),
     path("staff/", staff.staff_list_view, name="staff"),
     path("staff/new/", staff.staff_new, name="staff_new"),
     path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),

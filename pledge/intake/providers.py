@@ -7,7 +7,7 @@ linked to a person (P20), and finding it by someone's address would link it.
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from pledge.intake.models import GuardianPending, StoredFile, Submission
+from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import upload_delete, upload_read
 from pledge.people.registry import PersonalDataProvider, exempt_register, provider_register
 from pledge.vault.keys import normalise_email
@@ -105,6 +105,49 @@ def pending_erase(person) -> int:
     return removed
 
 
+def import_rows_of(person) -> list[tuple[ImportBatch, list[dict]]]:
+    """Rows for the person's address in imports not yet run (a batch drops its rows once
+    imported, so only the few pending batches are read)."""
+    address = normalise_email(person.email or "")
+    if not address:
+        return []
+    found = []
+    for batch in ImportBatch.objects.filter(finished_at__isnull=True):
+        rows = [row for row in batch.rows if normalise_email(row.get("email", "")) == address]
+        if rows:
+            found.append((batch, rows))
+    return found
+
+
+def import_rows_export(person) -> list[dict]:
+    return [
+        {
+            "source": batch.source,
+            "legal_basis": batch.legal_basis,
+            "row": {key: value for key, value in row.items() if key != "line"},
+            "at": when(batch.created_at),
+        }
+        for batch, rows in import_rows_of(person)
+        for row in rows
+    ]
+
+
+def import_rows_erase(person) -> int:
+    """The person's rows leave the pending batch; the rest of the batch stays to be run."""
+    removed = 0
+    for batch, rows in import_rows_of(person):
+        lines = {row["line"] for row in rows}
+        done = batch.rows[: batch.done]
+        pending = [row for row in batch.rows[batch.done :] if row["line"] not in lines]
+        kept = [row for row in done if row["line"] not in lines]
+        removed += len(batch.rows) - len(kept) - len(pending)
+        batch.rows = kept + pending
+        batch.done = len(kept)
+        batch.total = len(batch.rows)
+        batch.save(update_fields=["rows", "done", "total"])
+    return removed
+
+
 def register() -> None:
     provider_register(
         PersonalDataProvider(
@@ -146,6 +189,24 @@ def register() -> None:
                 "answers": _("Answers"),
                 "created_at": _("Sent"),
                 "expires_at": _("Deleted on"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="intake.import_rows",
+            title=_("Lists waiting to be imported"),
+            description=_(
+                "Your row in a list we received from another source and have not imported yet."
+            ),
+            models=("intake.ImportBatch",),
+            export=import_rows_export,
+            erase=import_rows_erase,
+            labels={
+                "source": _("Source"),
+                "legal_basis": _("Legal basis"),
+                "row": _("Your row"),
+                "at": _("Received"),
             },
         )
     )

@@ -7,7 +7,7 @@ Registered with the registry from ``PeopleConfig.ready``. The person's row goes 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.utils.translation import gettext_lazy as _
 
-from pledge.people.models import Account, Consent, OptOut, Person, PersonNameToken
+from pledge.people.models import Account, Consent, OptOut, Person, PersonNameToken, Provenance
 from pledge.people.registry import (
     Erased,
     PersonalDataProvider,
@@ -112,6 +112,28 @@ def opt_outs_erase(person: Person) -> Erased:
     removed, _ = OptOut.objects.filter(person_id=person.pk).delete()
     anonymised = OptOut.objects.filter(requested_by_id=person.pk).update(requested_by=None)
     return Erased(removed=removed + anonymised)
+
+
+# --- Provenance: where each piece came from (P06, P07) -----------------------------------
+
+
+def provenance_export(person: Person) -> list[dict]:
+    return [
+        {
+            "kind": record.kind,
+            "source": record.source,
+            "legal_basis": record.legal_basis,
+            "import_batch": str(record.batch) if record.batch else "",
+            "notice_due": when(record.notice_due),
+            "notice_sent_at": when(record.notice_sent_at),
+            "at": when(record.created_at),
+        }
+        for record in Provenance.objects.filter(person_id=person.pk).order_by("created_at", "id")
+    ]
+
+
+def provenance_erase(person: Person) -> int:
+    return Provenance.objects.filter(person_id=person.pk).delete()[0]
 
 
 # --- The visitor account and its sign-in records ------------------------------------------
@@ -219,6 +241,28 @@ def register() -> None:
                 "channel": _("Asked through"),
                 "set_at": _("Since"),
                 "lifted_at": _("Lifted"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="people.provenance",
+            title=_("Where your information came from"),
+            description=_(
+                "Each time your information reached us from a list or another source: which "
+                "source, on what legal basis, and when we told you."
+            ),
+            models=("people.Provenance",),
+            export=provenance_export,
+            erase=provenance_erase,
+            labels={
+                "kind": _("How"),
+                "source": _("Source"),
+                "legal_basis": _("Legal basis"),
+                "import_batch": _("Import"),
+                "notice_due": _("Notice due"),
+                "notice_sent_at": _("Notice sent"),
+                "at": _("When"),
             },
         )
     )

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('people', '0004_opt_outs_and_tombstones'),
+        ('people', '0006_opt_outs_and_tombstones'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

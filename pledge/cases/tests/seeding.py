@@ -16,11 +16,13 @@ from django.utils import timezone
 from pledge.cases.models import Identity
 from pledge.cases.portal import link_create
 from pledge.cases.services import case_open
-from pledge.intake.models import GuardianPending, StoredFile, Submission
+from pledge.conftest import make_staff
+from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import CheckedFile, upload_store
 from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionStatus
 from pledge.mail.services import mail_send
-from pledge.people.models import Account, ConsentMethod, OptOutKind
+from pledge.meetings.models import Expert, Lead, LeadNote, Meeting
+from pledge.people.models import Account, ConsentMethod, OptOutKind, Provenance
 from pledge.people.optouts import opt_out_set
 from pledge.people.services import consent_record, person_upsert
 from pledge.vault.access import SYSTEM
@@ -51,6 +53,8 @@ def seed_everything(tag: str) -> Seeded:
         "case_details": f"Please show me everything, {tag}",
         "file_name": f"{tag}-cv.pdf",
         "typed_at_login": email.upper(),
+        "lead_note": f"{tag} wants it before June",
+        "import_row_name": f"{tag.title()} From A List",
     }
     person, _ = person_upsert(
         actor=SYSTEM,
@@ -94,7 +98,34 @@ def seed_everything(tag: str) -> Seeded:
         expires_at=timezone.now() + timedelta(days=7),
     )
 
-    # people: consent, opt-outs (their own, and their organisation's), account, sign-ins
+    # meetings: a lead made of the submission, a staff note, a booked demo
+    lead = Lead.objects.create(submission=submission, person=person, form="interest", language="en")
+    LeadNote.objects.create(lead=lead, text=needles["lead_note"])
+    expert = Expert.objects.create(user=make_staff(f"expert-{tag}"), display_name="Sam")
+    Meeting.objects.create(
+        lead=lead,
+        expert=expert,
+        starts_at=timezone.now() + timedelta(days=3),
+        ends_at=timezone.now() + timedelta(days=3, hours=1),
+        mode="online",
+        location=f"https://meet.letsgonex.cn/{tag}",
+    )
+
+    # intake: their row in a list not imported yet, beside someone else's
+    ImportBatch.objects.create(
+        source="third_parties",
+        legal_basis="legitimate_interests",
+        rows=[
+            {"line": 2, "email": email, "name": needles["import_row_name"]},
+            {"line": 3, "email": f"neighbour-{tag}@elsewhere.cn", "name": "Neighbour"},
+        ],
+        total=2,
+    )
+
+    # people: where their data came from, consent, opt-outs (their own, and their organisation's), account, sign-ins
+    Provenance.objects.create(
+        person=person, kind="import", source="third_parties", legal_basis="legitimate_interests"
+    )
     consent_record(
         person=person,
         subject="list:newsletter",

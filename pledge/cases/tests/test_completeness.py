@@ -18,6 +18,7 @@ from pledge.cases.models import Case, CaseChannel, Identity
 from pledge.cases.rights import rights_archive, rights_erase
 from pledge.cases.services import case_open
 from pledge.cases.tests.seeding import PDF, seed_everything
+from pledge.intake.models import ImportBatch
 from pledge.intake.uploads import upload_directory
 from pledge.mail.models import Message
 from pledge.people.models import PersonNameToken, Tombstone
@@ -178,6 +179,10 @@ def test_erasure_leaves_nothing_but_what_the_law_holds(
     ]
     assert not indexed, indexed
     assert not PersonNameToken.objects.filter(person_id=ada.person.pk).exists()
+
+    # Their row left the pending import; the neighbour's row stays to be imported.
+    pending = [row["email"] for batch in ImportBatch.objects.all() for row in batch.rows]
+    assert ada.needles["email"] not in pending and "neighbour-ada@elsewhere.cn" in pending
 
     # The encrypted file is gone from disk; the other person's is still there.
     assert not (upload_directory() / ada.stored_names[0]).exists()

@@ -18,6 +18,7 @@ from pledge.cases.portal import link_create, link_open
 from pledge.cases.rights import NotYours, rights_erase
 from pledge.cases.services import case_identity_set, case_link_send
 from pledge.intake.defence import SUM_FIELD, SUM_TOKEN_FIELD, sum_issue
+from pledge.intake.imports import import_file
 from pledge.mail.models import Message, Subscription, SubscriptionStatus
 from pledge.people.models import Consent, OptOut, Person
 from pledge.people.optouts import contact_suppressed, opted_out
@@ -262,6 +263,18 @@ def test_a_new_form_after_erasure_is_a_new_record(mei, client, portal_url):
     assert created and returning.public_id != mei.public_id
     assert returning.name == "" and not returning.consents.exists()
     assert returning.do_not_contact
+
+
+def test_an_import_does_not_bring_an_erased_person_back(mei, client, portal_url):
+    client.post(portal_url + "erase/", {"confirm": "on"})
+    csv = f"email,name\n{EMAIL.upper()},Han Mei\nfresh@acme-robots.cn,Fresh Face\n".encode()
+    import_file(
+        csv, source="third_parties", basis="legitimate_interests", file_name="l.csv", actor=SYSTEM
+    )
+    assert person_find_by_email(EMAIL) is None
+    assert person_find_by_email("fresh@acme-robots.cn") is not None
+    finished = AuditEntry.objects.get(action="import.finished")
+    assert finished.details["skipped_erased"] == 1
 
 
 # --- Addresses we hold nothing about; guardians (P19) -----------------------------------------

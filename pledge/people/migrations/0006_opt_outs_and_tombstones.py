@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0003_account'),
+        ('people', '0005_provenance'),
     ]
 
     operations = [
