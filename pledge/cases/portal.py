@@ -7,8 +7,6 @@ the portal's path; the database keeps its SHA-256, and Django's signer makes it 
 the row outlived its time.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +21,7 @@ from pledge.mail.services import mail_send
 from pledge.people.models import Person
 from pledge.people.services import person_find_by_email
 from pledge.vault.audit import audit_record
+from pledge.vault.tokens import link_token, link_token_hash
 
 LINK_HOURS = 24
 SALT = "pledge.cases.portal"
@@ -30,10 +29,6 @@ SALT = "pledge.cases.portal"
 
 def signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=SALT, sep=".")
-
-
-def token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def link_create(
@@ -46,11 +41,11 @@ def link_create(
     on_behalf: bool = False,
 ) -> tuple[PortalLink, str]:
     """Store a link and email it to ``email``; returns the link and its token (for tests)."""
-    secret = secrets.token_urlsafe(32)
+    secret, secret_hash = link_token()
     token = signer().sign(secret)
     with transaction.atomic():
         link = PortalLink.objects.create(
-            token_hash=token_hash(secret),
+            token_hash=secret_hash,
             email=email.strip(),
             person=person,
             case=case,
@@ -120,7 +115,9 @@ def link_open(token: str) -> PortalAccess | None:
         return None
     link = (
         PortalLink.objects.filter(
-            token_hash=token_hash(secret), revoked_at__isnull=True, expires_at__gt=timezone.now()
+            token_hash=link_token_hash(secret),
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .select_related("case")
         .first()

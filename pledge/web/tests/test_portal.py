@@ -20,6 +20,7 @@ from pledge.cases.services import case_identity_set, case_link_send
 from pledge.intake.defence import SUM_FIELD, SUM_TOKEN_FIELD, sum_issue
 from pledge.intake.imports import import_file
 from pledge.mail.models import Message, Subscription, SubscriptionStatus
+from pledge.people.gate import may
 from pledge.people.models import Consent, OptOut, Person
 from pledge.people.optouts import contact_suppressed, opted_out
 from pledge.people.services import consent_record, person_find_by_email, person_upsert
@@ -230,6 +231,31 @@ def test_each_opt_out_can_be_set_and_lifted_from_the_portal(mei, client, portal_
     )
     client.post(portal_url + "opt-outs/", {"kind": kind, "scope": scope, "lift": "1"})
     assert not opted_out(mei, kind)
+
+
+def test_a_do_not_contact_from_the_portal_stops_every_contact_through_the_gate(
+    mei, client, portal_url
+):
+    """P01: the purpose gate, which every outbound path asks, refuses contact uses."""
+    colleague, _ = person_upsert(actor=SYSTEM, source="web_form", email="wu@acme-robots.cn")
+    for person in (mei, colleague):  # both asked to hear from sales, on a form
+        consent_record(
+            person=person,
+            subject="sales",
+            granted=True,
+            text="Contact me about a demo",
+            language="en",
+            method="form",
+            actor=SYSTEM,
+        )
+    assert may(mei, "sales") and may(colleague, "sales")
+    client.post(portal_url + "opt-outs/", {"kind": "do_not_contact", "scope": "person"})
+    mei.refresh_from_db()
+    assert not may(mei, "sales")
+    assert may(colleague, "sales")
+    client.post(portal_url + "opt-outs/", {"kind": "do_not_contact", "scope": "organisation"})
+    colleague.refresh_from_db()
+    assert not may(colleague, "sales")  # "or your organisation"
 
 
 # --- Erasing --------------------------------------------------------------------------------
