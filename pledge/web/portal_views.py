@@ -2,8 +2,8 @@
 
 No account: a visitor enters an address and gets a signed, expiring link (the same page and the
 same work whether the address is known or not). The link's token is in the path, never the
-address (C4). Every page is ``no-store`` (H7), sends no referrer, and works without JavaScript.
-Views call the cases app's services; they hold no rules.
+address (C4). Every page is ``no-store`` (H7), sends no referrer to other sites, and works
+without JavaScript. Views call the cases app's services; they hold no rules.
 """
 
 import json
@@ -59,14 +59,18 @@ DONE_MESSAGES = {
 
 
 def portal_page(view):
-    """Every portal response: never cached (H7), no referrer (the path holds the token), not
-    indexed by search engines."""
+    """Every portal response: never cached (H7), no referrer to any other site (the path holds
+    the token), not indexed by search engines.
+
+    ``same-origin`` rather than ``no-referrer``: with the latter browsers send ``Origin: null``
+    on the page's own forms, which CSRF protection rightly refuses.
+    """
 
     @never_cache
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -130,7 +130,9 @@ def test_the_link_opens_everything_held_in_the_persons_language(mei, client, por
     assert case.status == CaseStatus.DONE and case.identity == Identity.VERIFIED_EMAIL
 
 
-def test_every_portal_page_is_no_store_and_sends_no_referrer(mei, client, portal_url):
+def test_every_portal_page_is_no_store_and_sends_no_referrer_to_other_sites(
+    mei, client, portal_url
+):
     """SECURITY.md H7 on every portal page, and the token never leaves in a Referer."""
     responses = [
         client.get("/en/privacy/my-data/"),
@@ -144,7 +146,7 @@ def test_every_portal_page_is_no_store_and_sends_no_referrer(mei, client, portal
     ]
     for response in responses:
         assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_no_address_in_any_link_or_form_of_the_portal(mei, client, portal_url):
