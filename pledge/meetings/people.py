@@ -14,7 +14,8 @@ from pledge.intake.models import Submission
 from pledge.mail.models import Message
 from pledge.meetings.leads import person_visible_to_expert
 from pledge.meetings.models import Lead, Meeting
-from pledge.people.models import Organization, Person
+from pledge.people.models import OptOutChannel, OptOutKind, Organization, Person
+from pledge.people.optouts import opt_out_lift, opt_out_set
 from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.audit import audit_record
 
@@ -118,9 +119,15 @@ def do_not_contact_set(
         allowed = has_access(actor, "work_own_leads") and person_visible_to_expert(person, actor)
     if not allowed:
         refuse(actor, "view_person", target=target)
+    subject = {"person": person} if person is not None else {"organization": organization}
     with transaction.atomic():
-        target.do_not_contact = value
-        target.save(update_fields=["do_not_contact"])
+        # One record of opt-outs, with who and when, whichever page set it (people.OptOut).
+        if value:
+            opt_out_set(
+                kind=OptOutKind.DO_NOT_CONTACT, actor=actor, channel=OptOutChannel.STAFF, **subject
+            )
+        else:
+            opt_out_lift(kind=OptOutKind.DO_NOT_CONTACT, actor=actor, **subject)
         audit_record(
             actor=actor,
             action="do_not_contact.set" if value else "do_not_contact.cleared",

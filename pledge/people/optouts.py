@@ -145,8 +145,9 @@ def opt_out_lift(
     lifted = standing(OptOut.objects.filter(kind=kind, **subject)).update(
         lifted_at=timezone.now(), lifted_by=actor_label(actor)
     )
+    # Always: a flag set before opt-outs were recorded has no row to lift, and clears too.
+    mirror_do_not_contact(person=person, organization=organization)
     if lifted:
-        mirror_do_not_contact(person=person, organization=organization)
         audit_record(
             actor=actor,
             action="opt_out.lifted",

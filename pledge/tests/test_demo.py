@@ -43,3 +43,15 @@ def test_demo_publishes_policy_version_one_once():
     assert policy_in_force().number == 1
     assert "Published the privacy policy" not in run_demo()
     assert policy_in_force().number == 1
+
+
+@pytest.mark.django_db
+def test_demo_has_a_privacy_officer_with_a_case_to_work():
+    from pledge.cases.models import Case
+
+    output = run_demo()
+    password = re.search(r"Privacy officer: zhou.min / (\S+)", output).group(1)
+    officer = get_user_model().objects.get(username="zhou.min")
+    assert officer.check_password(password) and officer.has_perm("vault.manage_cases")
+    case = Case.objects.get()
+    assert case.kind == "complaint" and case.channel == "email"

@@ -1,10 +1,10 @@
 """``pledge demo``: loads the Gonex demo site into an empty database.
 
 It publishes version 1 of the privacy and cookie policies when none is published yet,
-creates the staff administrator and two sales experts with their weekly availability, sends
-three sample requests through the real forms' services (so they appear as leads), and prints
-the staff passwords once; running it again changes nothing (``--reset-password`` prints a new
-password for the administrator).
+creates the staff administrator, two sales experts with their weekly availability and a privacy
+officer, sends three sample requests through the real forms' services (so they appear as leads),
+enters a complaint as a case, and prints the staff passwords once; running it again changes
+nothing (``--reset-password`` prints a new password for the administrator).
 """
 
 import secrets
@@ -49,8 +49,10 @@ class Command(BaseCommand):
             admin.set_password(password)
             admin.save(update_fields=["password"])
         experts = [] if reset_password else self.sample_experts()
+        officers = [] if reset_password else self.sample_privacy_officer()
         if not reset_password:
             self.sample_requests()
+            self.sample_cases()
         self.stdout.write(
             self.style.SUCCESS("Demo loaded.")
             + "\n  Staff login: http://127.0.0.1:8000/console/login/"
@@ -59,6 +61,8 @@ class Command(BaseCommand):
         )
         for username, expert_password in experts:
             self.stdout.write(f"  Sales expert: {username} / {expert_password}   (shown once)")
+        for username, officer_password in officers:
+            self.stdout.write(f"  Privacy officer: {username} / {officer_password}   (shown once)")
 
     def sample_experts(self):
         """Two sales experts, each with a working week, taking the sales forms' leads."""
@@ -94,6 +98,34 @@ class Command(BaseCommand):
             )
             created.append((username, expert_password))
         return created
+
+    def sample_privacy_officer(self):
+        """The privacy officer works the rights requests and complaints (console: Cases)."""
+        from pledge.vault.access import SYSTEM, Role
+        from pledge.vault.staff import staff_create
+
+        user, password = staff_create(
+            username="zhou.min",
+            email="zhou.min@letsgonex.com",
+            roles=[Role.PRIVACY_OFFICER],
+            actor=SYSTEM,
+        )
+        return [(user.get_username(), password)]
+
+    def sample_cases(self):
+        """A complaint that came by email, as staff would enter it, due in the legal time."""
+        from pledge.cases.services import case_open
+        from pledge.vault.access import SYSTEM
+
+        case_open(
+            kind="complaint",
+            channel="email",
+            actor=SYSTEM,
+            requester_email="daniel.ho@example-retail.com",
+            requester_name="Daniel Ho",
+            details="I received two newsletters after unsubscribing. Please explain.",
+            language="en",
+        )
 
     def sample_requests(self):
         """Three visitors' requests, through the same path a real post takes."""

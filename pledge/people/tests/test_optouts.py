@@ -102,3 +102,18 @@ def test_a_person_or_an_organisation_never_both():
             person=person,
             organization=person.organization,
         )
+
+
+def test_the_console_switch_records_the_same_opt_out(privacy_officer):
+    """The person page's do-not-contact switch (meetings.people) writes an OptOut with who and
+    when, like the portal and the cases, and clearing it lifts that record."""
+    from pledge.meetings.people import do_not_contact_set
+
+    person = someone("li@acme-robots.cn")
+    do_not_contact_set(value=True, actor=privacy_officer, person=person)
+    row = OptOut.objects.get(person=person)
+    assert row.channel == "staff" and row.created_by == "staff:pat"
+    do_not_contact_set(value=False, actor=privacy_officer, person=person)
+    row.refresh_from_db()
+    person.refresh_from_db()
+    assert row.lifted_by == "staff:pat" and not person.do_not_contact

@@ -1,0 +1,563 @@
+"""Exporting and erasing one person among 1,000,000, with 10,000,000 page views (P18).
+
+For each database (SQLite in a temporary file; PostgreSQL when one answers at TEST_POSTGRES_URL,
+in a database of its own, ``pledge_bench_rights``, dropped afterwards) a worker process:
+
+1. migrates a fresh database and bulk-loads it in big transactions (executemany on SQLite,
+   COPY on PostgreSQL): people with encrypted name, email and phone, their blind indexes and
+   name tokens, one consent, one form submission and one email each, one stitched visitor each,
+   and the page views;
+2. times the access export (``rights_archive``: every provider, the zip of JSON and CSV, the
+   audit entry) and the erasure (``rights_erase``: every provider in one transaction, the
+   tombstone, the audit entry, the certificate) of people picked across the table, through the
+   same services the portal and the console call.
+
+The tracking app's page-view table is not on main yet, so the page views live in a table shaped
+like it (``bench_pageview``: time, path, referrer, browser, OS, device, language, seconds, keyed
+by the visitor cookie; ``bench_visitor`` links a cookie to a person as stitching does), and the
+worker registers a personal data provider for them, as tracking will: the export and erasure
+reach them through the registry like any other table.
+
+Sizes and the worker's time limit come from BENCH_RIGHTS_PEOPLE (1,000,000),
+BENCH_RIGHTS_VIEWS (10,000,000), BENCH_RIGHTS_SAMPLES (5) and BENCH_RIGHTS_TIMEOUT (3600 s).
+"""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PEOPLE = int(os.environ.get("BENCH_RIGHTS_PEOPLE", "1000000"))
+VIEWS = int(os.environ.get("BENCH_RIGHTS_VIEWS", "10000000"))
+SAMPLES = int(os.environ.get("BENCH_RIGHTS_SAMPLES", "5"))
+TIMEOUT = int(os.environ.get("BENCH_RIGHTS_TIMEOUT", "3600"))
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
+DATABASE = "pledge_bench_rights"
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 50_000
+PATHS = ["/", "/en/", "/demo/", "/en/demo/", "/interest/", "/contact/", "/careers/", "/privacy/"]
+BROWSERS = ["Chrome", "Firefox", "Safari", "Edge", "WeChat"]
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# --- The worker: runs inside a configured Django ---------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+class Loader:
+    """Bulk inserts: COPY on PostgreSQL, executemany in one transaction per table on SQLite."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+
+    def when(self, value):
+        return value if self.postgres else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def uuid(self, value):
+        return str(value) if self.postgres else value.hex
+
+    def flag(self, value: bool):
+        return value if self.postgres else int(value)
+
+    def insert(self, table: str, columns: list[str], rows) -> int:
+        count = 0
+        if self.postgres:
+            raw = self.connection.connection
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            raw.commit()
+            return count
+        marks = ", ".join("?" for _ in columns)
+        quoted = ", ".join(f'"{column}"' for column in columns)
+        sql = f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})'  # noqa: S608 (our names)
+        raw = self.connection.connection
+        raw.execute("BEGIN")  # Django runs SQLite in autocommit: one transaction per table
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= CHUNK:
+                raw.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            raw.executemany(sql, batch)
+            count += len(batch)
+        raw.execute("COMMIT")
+        return count
+
+
+def load(people: int, views: int) -> dict:
+    """Fill the database; returns seconds per step."""
+    import random
+    import uuid
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from pledge.people.services import NAME_CONTEXT
+    from pledge.vault.keys import current_ring, name_tokens, normalise_email, normalise_phone
+
+    ring = current_ring()
+    loader = Loader(connection)
+    now = timezone.now()
+    stamp = loader.when(now)
+    timings = {}
+    connection.ensure_connection()
+    if not loader.postgres:
+        connection.connection.execute("PRAGMA synchronous=OFF")  # loading only; FULL again below
+
+    def email(i: int) -> str:
+        return f"person{i}@company{i % 50_000}.cn"
+
+    def name(i: int) -> str:
+        return f"Person {i} Bench"
+
+    started = time.perf_counter()
+    loader.insert(
+        "people_person",
+        [
+            "id",
+            "public_id",
+            "name",
+            "email",
+            "phone",
+            "email_index",
+            "phone_index",
+            "language",
+            "source",
+            "do_not_contact",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                i,
+                loader.uuid(uuid.UUID(int=i)),
+                ring.encrypt(name(i), context="people.Person.name"),
+                ring.encrypt(email(i), context="people.Person.email"),
+                ring.encrypt(f"+86 138{i:08d}", context="people.Person.phone"),
+                ring.digest(normalise_email(email(i)), context="people.Person.email"),
+                ring.digest(normalise_phone(f"+86 138{i:08d}"), context="people.Person.phone"),
+                "zh-hans",
+                "web_form",
+                loader.flag(False),
+                stamp,
+                stamp,
+            )
+            for i in range(1, people + 1)
+        ),
+    )
+    timings["people"] = time.perf_counter() - started
+    say(f"people: {people:,} in {timings['people']:.0f} s")
+
+    started = time.perf_counter()
+    loader.insert(
+        "people_personnametoken",
+        ["person_id", "digest"],
+        (
+            (i, ring.digest(token, context=NAME_CONTEXT))
+            for i in range(1, people + 1)
+            for token in name_tokens(name(i))
+        ),
+    )
+    consent_text = "Send me the Gonex newsletter"
+    loader.insert(
+        "people_consent",
+        [
+            "public_id",
+            "person_id",
+            "subject",
+            "granted",
+            "text",
+            "text_hash",
+            "language",
+            "method",
+            "form",
+            "created_at",
+        ],
+        (
+            (
+                loader.uuid(uuid.UUID(int=(1 << 64) + i)),
+                i,
+                "list:newsletter",
+                loader.flag(True),
+                consent_text,
+                "0" * 64,
+                "zh-hans",
+                "form",
+                "newsletter",
+                stamp,
+            )
+            for i in range(1, people + 1)
+        ),
+    )
+    answers_context = "intake.Submission.answers"
+    loader.insert(
+        "intake_submission",
+        [
+            "public_id",
+            "form",
+            "person_id",
+            "answers",
+            "language",
+            "source",
+            "attribution",
+            "guardian",
+            "created_at",
+        ],
+        (
+            (
+                loader.uuid(uuid.UUID(int=(2 << 64) + i)),
+                "interest",
+                i,
+                ring.encrypt(
+                    json.dumps({"need": f"A service desk for {i}"}), context=answers_context
+                ),
+                "zh-hans",
+                "web_form",
+                "{}",
+                "not_asked",
+                stamp,
+            )
+            for i in range(1, people + 1)
+        ),
+    )
+    loader.insert(
+        "mail_message",
+        [
+            "public_id",
+            "person_id",
+            "kind",
+            "language",
+            "to",
+            "to_index",
+            "hold",
+            "subject",
+            "body_text",
+            "body_html",
+            "headers",
+            "attachments",
+            "status",
+            "attempts",
+            "error",
+            "created_at",
+        ],
+        (
+            (
+                loader.uuid(uuid.UUID(int=(3 << 64) + i)),
+                i,
+                "submission_received",
+                "zh-hans",
+                ring.encrypt(email(i), context="mail.Message.to"),
+                ring.digest(normalise_email(email(i)), context="mail.Message.to"),
+                "",
+                ring.encrypt("我们已收到您的请求", context="mail.Message.subject"),
+                ring.encrypt(f"您好,Person {i}:感谢您的来信。", context="mail.Message.body_text"),
+                "",
+                ring.encrypt("{}", context="mail.Message.headers"),
+                ring.encrypt("[]", context="mail.Message.attachments"),
+                "sent",
+                1,
+                "",
+                stamp,
+            )
+            for i in range(1, people + 1)
+        ),
+    )
+    timings["records"] = time.perf_counter() - started
+    say(f"name tokens, consents, submissions, emails: {timings['records']:.0f} s")
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_visitor (key varchar(32) PRIMARY KEY, person_id bigint NOT NULL)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_pageview (id bigint PRIMARY KEY, at timestamp NOT NULL, "
+            "path varchar(500) NOT NULL, referrer_domain varchar(253) NOT NULL, "
+            "browser_family varchar(50) NOT NULL, os_family varchar(50) NOT NULL, "
+            "device_class varchar(10) NOT NULL, language varchar(35) NOT NULL, "
+            "visitor_key varchar(32) NOT NULL, seconds integer)"
+        )
+    loader.insert(
+        "bench_visitor",
+        ["key", "person_id"],
+        ((f"v{i:031d}", i) for i in range(1, people + 1)),
+    )
+    generator = random.Random(8)
+    at = now.replace(tzinfo=None) if loader.postgres else stamp
+    loader.insert(
+        "bench_pageview",
+        [
+            "id",
+            "at",
+            "path",
+            "referrer_domain",
+            "browser_family",
+            "os_family",
+            "device_class",
+            "language",
+            "visitor_key",
+            "seconds",
+        ],
+        (
+            (
+                n,
+                at,
+                PATHS[n % len(PATHS)],
+                "www.baidu.com" if n % 3 else "",
+                BROWSERS[n % len(BROWSERS)],
+                "Windows",
+                "desktop",
+                "zh-CN",
+                f"v{generator.randint(1, people):031d}",  # visits interleaved, as they arrive
+                n % 120,
+            )
+            for n in range(1, views + 1)
+        ),
+    )
+    timings["page_views"] = time.perf_counter() - started
+    say(f"visitors and page views: {views:,} in {timings['page_views']:.0f} s")
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Stitching asks for a visitor's views in time order (tracking's pageview_visitor index).
+        cursor.execute("CREATE INDEX bench_pageview_visitor ON bench_pageview (visitor_key, at)")
+        cursor.execute("CREATE INDEX bench_visitor_person ON bench_visitor (person_id)")
+        if loader.postgres:
+            # People were given their ids; the sequence moves past them.
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                "(SELECT max(id) FROM people_person))"
+            )
+        cursor.execute("ANALYZE")
+    if not loader.postgres:
+        connection.connection.execute("PRAGMA synchronous=FULL")  # as settings.py has it
+    timings["indexes"] = time.perf_counter() - started
+    say(f"indexes and statistics: {timings['indexes']:.0f} s")
+    return timings
+
+
+def page_views_provider():
+    """The provider tracking will register for stitched visits, on the bench's own tables."""
+    from django.db import connection
+
+    from pledge.people.registry import PersonalDataProvider, provider_register
+
+    def export(person) -> list[dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT v.at, v.path, v.referrer_domain, v.browser_family, v.language, v.seconds "
+                "FROM bench_pageview v JOIN bench_visitor s ON s.key = v.visitor_key "
+                "WHERE s.person_id = %s ORDER BY v.visitor_key, v.at",
+                [person.pk],
+            )
+            columns = ["at", "path", "referrer_domain", "browser", "language", "seconds"]
+            return [dict(zip(columns, map(str, row), strict=True)) for row in cursor.fetchall()]
+
+    def erase(person) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM bench_pageview WHERE visitor_key IN "
+                "(SELECT key FROM bench_visitor WHERE person_id = %s)",
+                [person.pk],
+            )
+            removed = cursor.rowcount
+            cursor.execute("DELETE FROM bench_visitor WHERE person_id = %s", [person.pk])
+            return removed + cursor.rowcount
+
+    provider_register(
+        PersonalDataProvider(key="tracking.visits", title="Visits", export=export, erase=erase)
+    )
+
+
+def measure(people: int, samples: int) -> dict:
+    from django.db import connection
+
+    from pledge.cases.rights import rights_archive, rights_erase
+    from pledge.cases.services import case_open
+    from pledge.people.models import Person
+    from pledge.vault.access import SYSTEM
+
+    picks = [max(1, people * (k + 1) // (samples + 1)) for k in range(samples)]
+    exports, erasures, sizes, views = [], [], [], []
+    for pk in picks:
+        person = Person.objects.get(pk=pk)
+        started = time.perf_counter()
+        archive = rights_archive(person=person, actor=SYSTEM)
+        exports.append(time.perf_counter() - started)
+        sizes.append(len(archive.content))
+        case = case_open(
+            kind="deletion",
+            channel="email",
+            actor=SYSTEM,
+            requester_email=person.email,
+            person=person,
+            identity="verified_staff",
+            acknowledge=False,
+        )
+        started = time.perf_counter()
+        report = rights_erase(person=person, actor=SYSTEM, case=case)
+        erasures.append(time.perf_counter() - started)
+        views.append(dict(report.removed).get("Visits", 0))
+        assert not Person.objects.filter(pk=pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_pageview")
+        remaining_views = cursor.fetchone()[0]
+    return {
+        "export_seconds": exports,
+        "erase_seconds": erasures,
+        "archive_bytes": sizes,
+        "page_views_erased": views,
+        "page_views_left": remaining_views,
+    }
+
+
+def worker() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pledge.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    say(f"migrated in {time.perf_counter() - started:.0f} s")
+    timings = load(PEOPLE, VIEWS)
+    page_views_provider()
+    results = measure(PEOPLE, SAMPLES)
+    size = None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = cursor.fetchone()[0]
+    print(json.dumps({"load": timings, "size": size, **results}))
+
+
+# --- The driver ------------------------------------------------------------------------------
+
+
+def run_worker(label: str, database_url: str, var: Path) -> dict | None:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PLEDGE_VAR": str(var),
+        "DJANGO_SETTINGS_MODULE": "pledge.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    print(f"{label}: loading {PEOPLE:,} people and {VIEWS:,} page views ...", flush=True)
+    started = time.perf_counter()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.bench_rights", "--worker"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"{label}: stopped after {TIMEOUT} s (BENCH_RIGHTS_TIMEOUT)")
+        return None
+    sys.stderr.write(result.stderr[-4000:] if result.returncode else result.stderr)
+    if result.returncode:
+        print(f"{label}: the worker failed (exit {result.returncode})")
+        return None
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome["total_seconds"] = time.perf_counter() - started
+    return outcome
+
+
+def milliseconds(values: list[float]) -> str:
+    return (
+        f"{statistics.median(values) * 1000:.0f} ms median, "
+        f"{max(values) * 1000:.0f} ms max, first {values[0] * 1000:.0f} ms"
+    )
+
+
+def report(label: str, outcome: dict, file_size: int | None) -> None:
+    size = outcome.get("size") or file_size
+    load = outcome["load"]
+    print(f"\n### {label}")
+    print(f"- database: {PEOPLE:,} people, {VIEWS:,} page views, {size / 1e9:.1f} GB")
+    print(
+        "- load: people {people:.0f} s, other records {records:.0f} s, page views "
+        "{page_views:.0f} s, indexes {indexes:.0f} s".format(**load)
+    )
+    print(
+        f"- export of one person ({len(outcome['export_seconds'])} people): "
+        f"{milliseconds(outcome['export_seconds'])}; zip {statistics.median(outcome['archive_bytes']):,.0f} bytes"
+    )
+    print(
+        f"- erasure of one person: {milliseconds(outcome['erase_seconds'])}; "
+        f"page views erased per person {outcome['page_views_erased']}"
+    )
+    print(f"- whole run {outcome['total_seconds']:.0f} s")
+
+
+def main() -> None:
+    if "--worker" in sys.argv:
+        worker()
+        return
+    print(f"people {PEOPLE:,}, page views {VIEWS:,}, {SAMPLES} people exported and erased")
+    directory = Path(tempfile.mkdtemp(prefix="bench-rights-"))
+    try:
+        database = directory / "bench.sqlite3"
+        outcome = run_worker("SQLite", f"sqlite:///{database}", directory)
+        if outcome:
+            files = [path for path in directory.iterdir() if path.name.startswith("bench.sqlite3")]
+            report("SQLite", outcome, sum(path.stat().st_size for path in files))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    if not reachable(POSTGRES_URL):
+        print(f"\nPostgreSQL is not reachable at {POSTGRES_URL}: skipped.")
+        return
+    import psycopg
+
+    parts = urlsplit(POSTGRES_URL)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    directory = Path(tempfile.mkdtemp(prefix="bench-rights-"))
+    try:
+        outcome = run_worker(
+            "PostgreSQL", urlunsplit(parts._replace(path=f"/{DATABASE}")), directory
+        )
+        if outcome:
+            report("PostgreSQL", outcome, None)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
