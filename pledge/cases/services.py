@@ -311,6 +311,12 @@ def cases_queue(*, actor, show: str = "open"):
     return cases.order_by("due_at")
 
 
+def cases_of(*, person: Person, actor) -> list[Case]:
+    """The person's cases, newest first, for the person page of staff who work cases."""
+    access_require(actor, PERMISSION, target=person)
+    return list(person.cases.order_by("-opened_at"))
+
+
 def case_view(*, case: Case, actor) -> Case:
     """Open one case (it holds personal data): audited."""
     access_require(actor, PERMISSION, target=case)

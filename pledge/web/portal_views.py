@@ -78,10 +78,8 @@ def portal_page(view):
 
 
 def link_expired(request):
-    response = render(request, "web/portal/link_expired.html", status=404)
-    # The path holds the token: keep it out of Django's "Not Found" log line (C4).
-    response._has_been_logged = True
-    return response
+    # Django logs the path of this 404; pledge/logs.py cuts the token out of the line (C4).
+    return render(request, "web/portal/link_expired.html", status=404)
 
 
 def with_access(view):

@@ -171,3 +171,12 @@ def test_other_roles_cannot_reach_a_case(li, client_for, sales_expert, support):
     for user in (sales_expert, support):
         response = client_for(user).get(f"/en/console/cases/{case.public_id}/")
         assert response.status_code == 403
+
+
+def test_the_person_page_lists_their_cases_and_starts_a_new_one(li, client_for, privacy_officer):
+    case = opened("access", person=li)
+    client = client_for(privacy_officer)
+    page = client.get(f"/en/console/people/{li.public_id}/").text
+    assert case.reference in page
+    form = client.get(f"/en/console/cases/new/?person={li.public_id}").text
+    assert f'value="{EMAIL}"' in form  # the address comes from the person, not the URL

@@ -4,6 +4,8 @@ The actions on a case (export, correct, withdraw, opt out, erase) call the same 
 portal, with the staff member as the actor; each is audited on the case and the person.
 """
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -93,7 +95,16 @@ class CaseForm(forms.Form):
 
 @staff_view("manage_cases")
 def case_new(request):
-    form = CaseForm(request.POST if request.method == "POST" else None)
+    """Enter a request; from a person's page (``?person=<public id>``, never an address in the
+    URL) the form starts with their address."""
+    initial = {}
+    try:
+        person = Person.objects.filter(public_id=uuid.UUID(request.GET.get("person", ""))).first()
+    except ValueError:
+        person = None
+    if person is not None:
+        initial = {"requester_email": person.email, "language": person.language}
+    form = CaseForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         case = case_open(actor=request.user, **form.cleaned_data)
         return redirect("console:case", public_id=case.public_id)

@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
+from pledge.cases.services import cases_of
 from pledge.console.decorators import staff_view
 from pledge.meetings.people import (
     do_not_contact_set,
@@ -36,8 +37,15 @@ def detail(request, public_id):
         )
         return redirect("console:person", public_id=person.public_id)
     person_open(person=person, actor=request.user)
+    cases = (
+        cases_of(person=person, actor=request.user)
+        if request.user.has_perm("vault.manage_cases")
+        else None
+    )
     return render(
-        request, "console/person.html", {"person": person, "timeline": person_timeline(person)}
+        request,
+        "console/person.html",
+        {"person": person, "timeline": person_timeline(person), "cases": cases},
     )
 
 

@@ -377,3 +377,39 @@ def test_a_staff_verification_link_verifies_the_requester(
     client.get(link_from(smtp_server.messages[-1]))
     case.refresh_from_db()
     assert case.identity == Identity.VERIFIED_EMAIL and case.verified_by == "person"
+
+
+def test_no_log_line_carries_a_link_token(mei, client, portal_url):
+    """SECURITY.md C4: Django logs the path of a 404, a 405 or a CSRF refusal; the handler's
+    filter cuts the token out."""
+    import logging
+
+    from pledge.logs import RedactLinkTokens
+
+    token = portal_url.split("/my-data/")[1].strip("/")
+    handlers = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, RedactLinkTokens) for f in handler.filters)
+    ]
+    assert handlers, "the root handler must carry the token filter"
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    keep = Keep()
+    keep.addFilter(RedactLinkTokens())
+    logging.getLogger().addHandler(keep)
+    try:
+        client.get(portal_url + "download/")  # 405
+        PortalLink.objects.update(expires_at=timezone.now())
+        client.get(portal_url)  # 404
+    finally:
+        logging.getLogger().removeHandler(keep)
+    lines = [record.getMessage() for record in records]
+    assert any("Method Not Allowed" in line for line in lines)
+    assert any("Not Found" in line for line in lines)
+    assert not any(token in line for line in lines)
+    assert not any("@" in line for line in lines)
