@@ -21,7 +21,7 @@ from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
 from pledge.people.models import Person
 from pledge.people.services import person_find_by_email
-from pledge.vault.access import access_require
+from pledge.vault.access import access_require, has_access
 from pledge.vault.audit import actor_label, audit_record
 from pledge.vault.models import AuditEntry
 
@@ -309,6 +309,20 @@ def cases_queue(*, actor, show: str = "open"):
     if show == "overdue":
         cases = cases.filter(due_at__lt=timezone.now())
     return cases.order_by("due_at")
+
+
+def cases_today(*, actor) -> dict | None:
+    """For the console's Today page: open, due within a week, and overdue cases; None for
+    staff who do not work cases."""
+    if not has_access(actor, PERMISSION):
+        return None
+    now = timezone.now()
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    return {
+        "open": open_cases.count(),
+        "due_soon": open_cases.filter(due_at__gte=now, due_at__lt=now + timedelta(days=7)).count(),
+        "overdue": open_cases.filter(due_at__lt=now).count(),
+    }
 
 
 def cases_of(*, person: Person, actor) -> list[Case]:

@@ -180,3 +180,13 @@ def test_the_person_page_lists_their_cases_and_starts_a_new_one(li, client_for, 
     assert case.reference in page
     form = client.get(f"/en/console/cases/new/?person={li.public_id}").text
     assert f'value="{EMAIL}"' in form  # the address comes from the person, not the URL
+
+
+def test_today_counts_what_is_overdue_and_due_this_week(li, client_for, privacy_officer, marketer):
+    overdue = opened()
+    Case.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - timedelta(hours=2))
+    opened("unsubscribe")  # due in two days
+    opened("complaint")  # due in thirty
+    page = client_for(privacy_officer).get("/en/console/").text
+    assert "1 overdue" in page and "1 due within a week" in page and "3 open in all" in page
+    assert "due within a week" not in client_for(marketer).get("/en/console/").text

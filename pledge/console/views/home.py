@@ -1,5 +1,6 @@
 from django.shortcuts import render
 
+from pledge.cases.services import cases_today
 from pledge.console.decorators import staff_view
 from pledge.meetings.leads import leads_today
 from pledge.vault.access import ROLE_NAMES, roles_of
@@ -14,5 +15,6 @@ def home(request):
         {
             "roles": [ROLE_NAMES[role] for role in roles_of(request.user)],
             "leads": leads_today(actor=request.user),
+            "cases": cases_today(actor=request.user),
         },
     )
