@@ -55,12 +55,14 @@ def link_create(
         )
         with translation.override(language):
             organisation = str(current_inventory().organisation.name)
+            # The page opens in the language of the email (/en/... for English).
+            link_path = reverse("web:portal", args=[token])
         mail_send(
             kind="portal_link",
             to=link.email,
             language=language,
             context={
-                "link_path": reverse("web:portal", args=[token]),
+                "link_path": link_path,
                 "hours": LINK_HOURS,
                 "on_behalf": on_behalf,
                 "organisation": organisation,

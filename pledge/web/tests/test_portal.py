@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pledge.cases.models import Case, CaseChannel, CaseStatus, Identity, PortalLink
 from pledge.cases.portal import link_create, link_open
@@ -370,11 +370,13 @@ def test_a_staff_verification_link_verifies_the_requester(
         requester_email=EMAIL,
         acknowledge=False,
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        case_link_send(case=case, actor=privacy_officer)
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        case_link_send(case=case, actor=privacy_officer)  # from the English console ...
     case.refresh_from_db()
     assert case.identity == Identity.LINK_SENT
-    client.get(link_from(smtp_server.messages[-1]))
+    link = link_from(smtp_server.messages[-1])
+    assert not link.startswith("/en/")  # ... for a request in Chinese: the page opens in Chinese
+    client.get(link)
     case.refresh_from_db()
     assert case.identity == Identity.VERIFIED_EMAIL and case.verified_by == "person"
 
