@@ -9,11 +9,13 @@ through the personal data registry, so nothing registered is left out.
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pledge.cases import kinds
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity
@@ -141,9 +143,27 @@ def rights_view_recorded(*, access: PortalAccess) -> list[Section]:
     return sections
 
 
+SCOPES = {"person": gettext_lazy("you"), "organisation": gettext_lazy("your whole organisation")}
+
+
+def moment(value: str) -> str | None:
+    """An exported time (ISO 8601, UTC) as the reader's local time, or None if it is not one."""
+    if len(value) < 19 or value[4] != "-" or value[10] != "T":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
+
+
 def display(value) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, str) and (local := moment(value)):
+        return local
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
@@ -173,6 +193,8 @@ def named(key: str, value):
                 return str(choices(value).label)
     if key == "channel" and value in CaseChannel.values:
         return str(CaseChannel(value).label)
+    if key == "scope" and value in SCOPES:
+        return str(SCOPES[value])
     if key == "source" and value in Source.values:
         return str(Source(value).label)
     if key == "method" and value in ConsentMethod.values:

@@ -6,6 +6,7 @@ Registered with people's registry from ``MailConfig.ready``.
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pledge.logs import redact
 from pledge.mail.models import Message, Subscription, SubscriptionRequest
 from pledge.people.registry import PersonalDataProvider, provider_register
 from pledge.vault.fields import lookup_digests
@@ -33,7 +34,9 @@ def messages_export(person) -> list[dict]:
             "kind": message.kind,
             "to": message.to,
             "subject": message.subject,
-            "body": message.body_text,
+            # As sent, but an emailed link's secret (a portal or booking link) is not handed
+            # out again in a file that may travel further than the mailbox did.
+            "body": redact(message.body_text),
             "language": message.language,
             "status": message.status,
             "created_at": when(message.created_at),
@@ -108,6 +111,7 @@ def register() -> None:
                 "to": _("To"),
                 "subject": _("Subject"),
                 "body": _("Text"),
+                "language": _("Language"),
                 "status": _("Status"),
                 "created_at": _("Written"),
                 "sent_at": _("Sent"),

@@ -217,6 +217,7 @@ def register() -> None:
                 "subject": _("What for"),
                 "granted": _("Given"),
                 "text": _("The words you saw"),
+                "language": _("Language"),
                 "method": _("How"),
                 "form": _("Form"),
                 "policy_version": _("Policy version"),

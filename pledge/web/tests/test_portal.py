@@ -415,3 +415,13 @@ def test_no_log_line_carries_a_link_token(mei, client, portal_url):
     assert any("Not Found" in line for line in lines)
     assert not any(token in line for line in lines)
     assert not any("@" in line for line in lines)
+
+
+def test_times_show_in_local_time_and_link_secrets_stay_out_of_the_copy(mei, client, portal_url):
+    page = client.get(portal_url).text
+    assert "+00:00" not in page  # local times for people, ISO in the download
+    token = portal_url.split("/my-data/")[1].strip("/")
+    download = client.post(portal_url + "download/").content
+    with zipfile.ZipFile(io.BytesIO(download)) as archive:
+        data = archive.read("data.json").decode()
+    assert token not in data and "[link-token]" in data
