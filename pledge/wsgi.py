@@ -1,8 +1,16 @@
-"""The WSGI application that ``pledge serve`` hands to granian."""
+"""The WSGI application that ``pledge serve`` hands to granian.
+
+The beacon's paths are answered before Django's stack (pledge/tracking/beacon.py): the hot
+path parses, rate-limits, group-commits and answers without middleware or URL resolving.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pledge.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from pledge.tracking.beacon import BeaconApplication  # noqa: E402  (needs Django set up)
+
+application = BeaconApplication(django_application)

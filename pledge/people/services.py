@@ -87,3 +87,61 @@ def person_view(*, person: Person, actor, reason: str = "") -> Person:
     access_require(actor, "view_person", target=person)
     audit_record(actor=actor, action="person.viewed", target=person, reason=reason)
     return person
+
+
+def person_timeline(*, person: Person, actor) -> list:
+    """Everything linked to the person, newest first, from every registered provider (P02)."""
+    from pledge.people.registry import TimelineEntry, providers
+
+    access_require(actor, "view_person", target=person)
+    entries = [
+        TimelineEntry(at=person.created_at, kind="created", summary=person.get_source_display())
+    ]
+    for provider in providers():
+        if provider.timeline is not None:
+            entries.extend(provider.timeline(person))
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def person_export(*, person: Person, actor) -> dict:
+    """The person's access export (P18): their record and every provider's data, audited.
+
+    Complete by construction: each app that links data to a person registers a provider.
+    """
+    from pledge.people.registry import providers
+
+    access_require(actor, "export_people", target=person)
+    export = {
+        "person": {
+            "id": str(person.public_id),
+            "name": person.name,
+            "email": person.email,
+            "phone": person.phone,
+            "organisation": str(person.organization) if person.organization else "",
+            "language": person.language,
+            "source": person.source,
+            "created_at": person.created_at.isoformat(),
+        }
+    }
+    for provider in providers():
+        export[provider.key] = provider.export(person)
+    audit_record(
+        actor=actor,
+        action="person.exported",
+        target=person,
+        details={"sections": sorted(export)},
+    )
+    return export
+
+
+def person_erase_linked(*, person: Person, actor) -> dict:
+    """Erase what every provider links to the person (the rights issue builds on this)."""
+    from pledge.people.registry import providers
+
+    access_require(actor, "manage_cases", target=person)
+    with transaction.atomic():
+        erased = {
+            provider.key: provider.erase(person) for provider in providers() if provider.erase
+        }
+        audit_record(actor=actor, action="person.linked_erased", target=person, details=erased)
+    return erased

@@ -1,0 +1,262 @@
+"""The ingest path's durability: group commit into the database, one writer thread per process.
+
+Request threads hand their event to the writer and wait; the writer takes every event that
+arrived since its last commit, writes them with one INSERT per table in ONE transaction, and
+after COMMIT wakes all their threads at once. The beacon answers 2xx only then, so an
+acknowledged event is in the database (SQLite WAL with synchronous=FULL, PostgreSQL with
+synchronous_commit on): a crash loses only events nobody was told were kept (SECURITY.md R2).
+No request makes its own database round trip; under load one commit carries hundreds of events,
+and with no load an event waits for just its own commit (no timer, no added delay).
+
+Why not a local append-only queue file drained later: it would make each web server hold state
+(recovery on restart, a drain job, a second copy of every event) to save a commit that costs
+about 0.3 ms here; the database is the durable store either way. See docs/architecture.md.
+
+Request-log rows (P08) ride the same commits but nobody waits for them.
+"""
+
+import atexit
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+
+from django.db import connections, transaction
+
+log = logging.getLogger(__name__)
+
+VIEW, LEAVE, REQUEST = "view", "leave", "request"
+IDLE_CLOSE_SECONDS = 5.0
+
+
+@dataclass(eq=False)
+class Batch:
+    """Events committed together; ``done`` is set after COMMIT (``ok``) or a failure."""
+
+    events: list = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+
+
+def _columns(model, names):
+    return [model._meta.get_field(name).column for name in names]
+
+
+class DatabaseSink:
+    """Writes a batch in one transaction: INSERTs of page views and log rows, time-on-page UPDATEs.
+
+    Statements are built once from the models' metadata; values are always parameters (I4).
+    Page views are idempotent on ``event_id``, so a retried or replayed event is stored once.
+    """
+
+    VIEW_FIELDS = (
+        "event_id",
+        "at",
+        "path",
+        "referrer_domain",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "ref",
+        "browser_family",
+        "os_family",
+        "device_class",
+        "language",
+        "is_bot",
+        "visitor_hash",
+        "visitor_key",
+    )
+    REQUEST_FIELDS = (
+        "at",
+        "path",
+        "referrer_domain",
+        "browser_family",
+        "browser_version",
+        "os_family",
+        "device_class",
+        "language",
+        "ip_address",
+        "is_bot",
+    )
+
+    def __init__(self, alias: str = "default"):
+        self.alias = alias
+        self._statements = None
+
+    def statements(self, connection):
+        if self._statements is None:
+            from pledge.tracking.models import PageView, RequestLogEntry
+
+            quote = connection.ops.quote_name
+
+            def insert(model, names, suffix=""):
+                columns = ", ".join(quote(column) for column in _columns(model, names))
+                marks = ", ".join(["%s"] * len(names))
+                table = quote(model._meta.db_table)
+                return f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}"  # noqa: S608
+
+            table = quote(PageView._meta.db_table)
+            seconds, event_id = quote("seconds"), quote("event_id")
+            self._statements = {
+                VIEW: insert(PageView, self.VIEW_FIELDS, f" ON CONFLICT ({event_id}) DO NOTHING"),
+                REQUEST: insert(RequestLogEntry, self.REQUEST_FIELDS),
+                LEAVE: (
+                    f"UPDATE {table} SET {seconds} = %s WHERE {event_id} = %s "  # noqa: S608
+                    f"AND ({seconds} IS NULL OR {seconds} < %s)"
+                ),
+            }
+        return self._statements
+
+    def write(self, events: list) -> None:
+        connection = connections[self.alias]
+        statements = self.statements(connection)
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = {VIEW: [], LEAVE: [], REQUEST: []}
+        for kind, values in events:
+            if kind == VIEW:  # (event_id, at, ...)
+                rows[VIEW].append((values[0], adapt(values[1]), *values[2:]))
+            elif kind == REQUEST:  # (at, ...)
+                rows[REQUEST].append((adapt(values[0]), *values[1:]))
+            else:
+                rows[LEAVE].append(values)
+        with transaction.atomic(using=self.alias), connection.cursor() as cursor:
+            # Inserts before updates: a page's leave event may arrive in its view's batch.
+            for kind in (VIEW, REQUEST, LEAVE):
+                if rows[kind]:
+                    cursor.executemany(statements[kind], rows[kind])
+
+    def close(self) -> None:
+        connections[self.alias].close()
+
+
+class GroupCommitWriter:
+    """One writer thread per process; request threads wait on their batch's ``done`` event."""
+
+    def __init__(self, sink):
+        self.sink = sink
+        self._pid = None
+        self._reset()
+
+    def _reset(self):
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._batch = Batch()
+        self._thread = None
+        self._stopping = False
+        self._pid = os.getpid()
+
+    def submit(self, kind: str, values: tuple) -> Batch:
+        """Queue one event for the next commit; returns its batch (wait on ``done``)."""
+        if self._pid != os.getpid():  # a forked web worker: the parent's thread is not here
+            self._reset()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="pledge-ingest-writer", daemon=True
+                )
+                self._thread.start()
+            batch = self._batch
+            batch.events.append((kind, values))
+            if len(batch.events) == 1:
+                self._wake.notify()
+        return batch
+
+    def write(self, kind: str, values: tuple, timeout: float = 10.0) -> bool:
+        """Queue one event and wait until it is committed: True only once it is durable."""
+        batch = self.submit(kind, values)
+        return batch.done.wait(timeout) and batch.ok
+
+    def _take(self) -> Batch | None:
+        with self._lock:
+            while not self._batch.events:
+                if self._stopping:
+                    return None
+                if not self._wake.wait(IDLE_CLOSE_SECONDS) and not self._batch.events:
+                    self.sink.close()  # idle: give the database connection back
+            batch, self._batch = self._batch, Batch()
+            return batch
+
+    def _run(self):
+        try:
+            while (batch := self._take()) is not None:
+                self._commit(batch)
+        finally:
+            self.sink.close()
+
+    def _commit(self, batch: Batch) -> None:
+        for attempt in (1, 2):
+            try:
+                self.sink.write(batch.events)
+                batch.ok = True
+                break
+            except Exception:  # the database went away: reconnect once, then refuse the batch
+                log.exception(
+                    "ingest commit failed (attempt %s, %s events)", attempt, len(batch.events)
+                )
+                self.sink.close()
+        batch.done.set()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is committed (tests, shutdown)."""
+        with self._lock:
+            batch = self._batch if self._batch.events else None
+        return batch is None or batch.done.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, stop the thread and close its connection."""
+        with self._lock:
+            thread, self._stopping = self._thread, True
+            self._wake.notify()
+        if thread is not None and self._pid == os.getpid():
+            thread.join(timeout)
+        self._reset()
+
+
+_writer: GroupCommitWriter | None = None
+_writer_lock = threading.Lock()
+
+
+def ingest_writer() -> GroupCommitWriter:
+    """This process's writer (created on first use, after the web server forked)."""
+    global _writer
+    if _writer is None:
+        with _writer_lock:
+            if _writer is None:
+                _writer = GroupCommitWriter(DatabaseSink())
+                atexit.register(_writer.stop)
+    return _writer
+
+
+class InlineWriter:
+    """Writes each event at once, in the caller's thread and transaction.
+
+    For tests (a page's request-log row lands in the test's transaction and rolls back with
+    it) and one-off commands; the web server always uses the group-commit writer.
+    """
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def submit(self, kind: str, values: tuple) -> Batch:
+        batch = Batch(events=[(kind, values)])
+        self.sink.write(batch.events)
+        batch.ok = True
+        batch.done.set()
+        return batch
+
+    def write(self, kind: str, values: tuple, timeout: float = 10.0) -> bool:
+        return self.submit(kind, values).ok
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        pass
+
+
+def ingest_writer_replace(writer) -> None:
+    """Use ``writer`` for this process from now on (tests; None: build the default again)."""
+    global _writer
+    _writer = writer
