@@ -15,6 +15,7 @@ about 0.3 ms here; the database is the durable store either way. See docs/archit
 Request-log rows (P08) ride the same commits but nobody waits for them.
 """
 
+import _thread
 import atexit
 import logging
 import os
@@ -31,11 +32,22 @@ IDLE_CLOSE_SECONDS = 5.0
 
 @dataclass(eq=False)
 class Batch:
-    """Events committed together; ``done`` is set after COMMIT (``ok``) or a failure."""
+    """Events committed together. Each waiting request holds one of ``waiters`` (a locked
+    lock); the writer releases them all after COMMIT (``ok``) or a failure.
+
+    A plain lock per waiter is the cheapest wake-up CPython has: no shared condition that
+    every woken thread must take again, which halved the beacon's throughput when measured.
+    """
 
     events: list = field(default_factory=list)
-    done: threading.Event = field(default_factory=threading.Event)
+    waiters: list = field(default_factory=list)
     ok: bool = False
+    finished: bool = False
+
+    def finish(self, ok: bool) -> None:
+        self.ok, self.finished = ok, True
+        for waiter in self.waiters:
+            waiter.release()
 
 
 def _columns(model, names):
@@ -109,10 +121,21 @@ class DatabaseSink:
             }
         return self._statements
 
+    @staticmethod
+    def datetime_adapter(connection):
+        """How a UTC datetime goes to the database: as Django stores it, without its cost.
+
+        Django's own adapter costs about 8 µs a row on SQLite (time zone checks); events carry
+        ``timezone.now()`` (aware, UTC), which SQLite stores as naive UTC text.
+        """
+        if connection.vendor == "sqlite":
+            return lambda moment: moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return connection.ops.adapt_datetimefield_value
+
     def write(self, events: list) -> None:
         connection = connections[self.alias]
         statements = self.statements(connection)
-        adapt = connection.ops.adapt_datetimefield_value
+        adapt = self.datetime_adapter(connection)
         rows = {VIEW: [], LEAVE: [], REQUEST: []}
         for kind, values in events:
             if kind == VIEW:  # (event_id, at, ...)
@@ -132,7 +155,7 @@ class DatabaseSink:
 
 
 class GroupCommitWriter:
-    """One writer thread per process; request threads wait on their batch's ``done`` event."""
+    """One writer thread per process; each request thread waits on its own lock."""
 
     def __init__(self, sink):
         self.sink = sink
@@ -147,8 +170,11 @@ class GroupCommitWriter:
         self._stopping = False
         self._pid = os.getpid()
 
-    def submit(self, kind: str, values: tuple) -> Batch:
-        """Queue one event for the next commit; returns its batch (wait on ``done``)."""
+    def submit(self, kind: str, values: tuple, waiter=None) -> Batch:
+        """Queue one event for the next commit; returns its batch.
+
+        ``waiter``, a locked lock, is released when the batch is committed or failed.
+        """
         if self._pid != os.getpid():  # a forked web worker: the parent's thread is not here
             self._reset()
         with self._lock:
@@ -159,14 +185,18 @@ class GroupCommitWriter:
                 self._thread.start()
             batch = self._batch
             batch.events.append((kind, values))
+            if waiter is not None:
+                batch.waiters.append(waiter)
             if len(batch.events) == 1:
                 self._wake.notify()
         return batch
 
     def write(self, kind: str, values: tuple, timeout: float = 10.0) -> bool:
         """Queue one event and wait until it is committed: True only once it is durable."""
-        batch = self.submit(kind, values)
-        return batch.done.wait(timeout) and batch.ok
+        waiter = _thread.allocate_lock()
+        waiter.acquire()
+        batch = self.submit(kind, values, waiter)
+        return waiter.acquire(True, timeout) and batch.ok
 
     def _take(self) -> Batch | None:
         with self._lock:
@@ -189,20 +219,25 @@ class GroupCommitWriter:
         for attempt in (1, 2):
             try:
                 self.sink.write(batch.events)
-                batch.ok = True
-                break
             except Exception:  # the database went away: reconnect once, then refuse the batch
                 log.exception(
                     "ingest commit failed (attempt %s, %s events)", attempt, len(batch.events)
                 )
                 self.sink.close()
-        batch.done.set()
+            else:
+                batch.finish(True)
+                return
+        batch.finish(False)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed (tests, shutdown)."""
+        waiter = _thread.allocate_lock()
+        waiter.acquire()
         with self._lock:
-            batch = self._batch if self._batch.events else None
-        return batch is None or batch.done.wait(timeout)
+            if not self._batch.events:
+                return True
+            self._batch.waiters.append(waiter)
+        return waiter.acquire(True, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what is queued, stop the thread and close its connection."""
@@ -239,11 +274,10 @@ class InlineWriter:
     def __init__(self, sink):
         self.sink = sink
 
-    def submit(self, kind: str, values: tuple) -> Batch:
+    def submit(self, kind: str, values: tuple, waiter=None) -> Batch:
         batch = Batch(events=[(kind, values)])
         self.sink.write(batch.events)
-        batch.ok = True
-        batch.done.set()
+        batch.finish(True)
         return batch
 
     def write(self, kind: str, values: tuple, timeout: float = 10.0) -> bool:
