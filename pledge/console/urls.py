@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.console.views import audit, auth, home, outbox, people, staff
+from pledge.console.views import audit, auth, home, outbox, people, staff, tracking
 
 app_name = "console"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("account/", auth.account, name="account"),
     path("people/", people.search, name="people"),
     path("people/<uuid:public_id>/", people.detail, name="person"),
+    path("people/<uuid:public_id>/export/", tracking.person_export_view, name="person_export"),
+    path("aggregates/", tracking.aggregates_view, name="aggregates"),
+    path("consents/", tracking.consents_view, name="consents"),
     path("staff/", staff.staff_list_view, name="staff"),
     path("staff/new/", staff.staff_new, name="staff_new"),
     path("staff/<int:user_id>/", staff.staff_edit, name="staff_edit"),

@@ -27,6 +27,7 @@ from django.db import connections, transaction
 log = logging.getLogger(__name__)
 
 VIEW, LEAVE, REQUEST = "view", "leave", "request"
+FLUSH = "flush"  # writes nothing: its commit means every earlier batch is committed
 IDLE_CLOSE_SECONDS = 5.0
 
 
@@ -142,8 +143,10 @@ class DatabaseSink:
                 rows[VIEW].append((values[0], adapt(values[1]), *values[2:]))
             elif kind == REQUEST:  # (at, ...)
                 rows[REQUEST].append((adapt(values[0]), *values[1:]))
-            else:
+            elif kind == LEAVE:
                 rows[LEAVE].append(values)
+        if not any(rows.values()):
+            return
         with transaction.atomic(using=self.alias), connection.cursor() as cursor:
             # Inserts before updates: a page's leave event may arrive in its view's batch.
             for kind in (VIEW, REQUEST, LEAVE):
@@ -231,13 +234,7 @@ class GroupCommitWriter:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed (tests, shutdown)."""
-        waiter = _thread.allocate_lock()
-        waiter.acquire()
-        with self._lock:
-            if not self._batch.events:
-                return True
-            self._batch.waiters.append(waiter)
-        return waiter.acquire(True, timeout)
+        return self.write(FLUSH, (), timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what is queued, stop the thread and close its connection."""

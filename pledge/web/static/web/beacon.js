@@ -6,12 +6,15 @@
   "use strict";
   var endpoint = "/beacon";
 
+  // 32 hex digits, time first (milliseconds, then 80 random bits), like the server's ids:
+  // a retried event keeps its id and is stored once.
   function randomId() {
-    var bytes = new Uint8Array(16);
+    var bytes = new Uint8Array(10);
     window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (value) {
+    var random = Array.prototype.map.call(bytes, function (value) {
       return ("0" + value.toString(16)).slice(-2);
     }).join("");
+    return ("000000000000" + Date.now().toString(16)).slice(-12) + random;
   }
 
   function send(fields) {

@@ -1,0 +1,43 @@
+import json
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from pledge.console.decorators import staff_view
+from pledge.people.models import Person
+from pledge.people.services import person_export
+from pledge.tracking.queries import aggregates
+from pledge.tracking.services import consent_records
+
+
+@staff_view("view_aggregates")
+def aggregates_view(request):
+    """Site usage in aggregate (P15), from the rollups, small counts hidden."""
+    try:
+        days = max(1, min(int(request.GET.get("days", 30)), 366))
+    except ValueError:
+        days = 30
+    return render(
+        request, "console/aggregates.html", {"report": aggregates(actor=request.user, days=days)}
+    )
+
+
+@staff_view("view_person")
+def consents_view(request):
+    """Consent records as proof: what a browser chose, when, and the banner text it saw."""
+    consent_id = request.GET.get("consent_id", "")[:64]
+    records = consent_records(actor=request.user, consent_id=consent_id)
+    return render(request, "console/consents.html", {"records": records, "consent_id": consent_id})
+
+
+@staff_view("export_people")
+def person_export_view(request, public_id):
+    """The person's access export (P18) as JSON, every registered provider included."""
+    person = get_object_or_404(Person, public_id=public_id)
+    export = person_export(person=person, actor=request.user)
+    response = HttpResponse(
+        json.dumps(export, ensure_ascii=False, indent=2, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="person-{person.public_id}.json"'
+    return response
