@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from pledge.tracking import declarations
 
 CATEGORY_LABELS = {
-    "necessary": "Strictly necessary",
-    "preferences": "Preferences",
-    "analytics": "Analytics",
-    "marketing": "Marketing",
+    "necessary": gettext_noop("Strictly necessary"),
+    "preferences": gettext_noop("Preferences"),
+    "analytics": gettext_noop("Analytics"),
+    "marketing": gettext_noop("Marketing"),
 }
 
 
