@@ -59,14 +59,20 @@ def task_of(job: Job):
 
 
 def job_tick(job: Job) -> bool:
-    """What the scheduler runs: claim, then enqueue. Returns whether this worker enqueued."""
+    """Claim the job's run, then enqueue it. Returns whether this worker enqueued."""
+    if not job_claim(job):
+        return False
+    task_of(job).enqueue()
+    return True
+
+
+def scheduled_tick(job: Job) -> bool:
+    """What the scheduler's thread runs: a tick that never kills the thread, then the
+    thread's database connection given back (it lives outside any request)."""
     from django.db import close_old_connections
 
     try:
-        if not job_claim(job):
-            return False
-        task_of(job).enqueue()
-        return True
+        return job_tick(job)
     except Exception:
         log.exception("periodic job %s could not be enqueued", job.name)
         return False
@@ -82,7 +88,7 @@ def scheduler_start(jobs=PERIODIC_JOBS):
     start = timezone.now() + timedelta(seconds=5)
     for job in jobs:
         scheduler.add_job(
-            job_tick,
+            scheduled_tick,
             "interval",
             args=[job],
             id=job.name,

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 VIEW, LEAVE, REQUEST = "view", "leave", "request"
 FLUSH = "flush"  # writes nothing: its commit means every earlier batch is committed
 IDLE_CLOSE_SECONDS = 5.0
+# Rows per INSERT: 17 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535.
+ROWS_PER_STATEMENT = 500
 
 
 @dataclass(eq=False)
@@ -106,9 +108,10 @@ class DatabaseSink:
 
             def insert(model, names, suffix=""):
                 columns = ", ".join(quote(column) for column in _columns(model, names))
-                marks = ", ".join(["%s"] * len(names))
                 table = quote(model._meta.db_table)
-                return f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}"  # noqa: S608
+                row = "(" + ", ".join(["%s"] * len(names)) + ")"
+                prefix = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                return prefix, row, suffix
 
             table = quote(PageView._meta.db_table)
             seconds, event_id = quote("seconds"), quote("event_id")
@@ -148,10 +151,39 @@ class DatabaseSink:
         if not any(rows.values()):
             return
         with transaction.atomic(using=self.alias), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                self.write_postgresql(connection, statements, rows)
+                return
             # Inserts before updates: a page's leave event may arrive in its view's batch.
-            for kind in (VIEW, REQUEST, LEAVE):
+            for kind in (VIEW, REQUEST):
+                prefix, row, suffix = statements[kind]
+                for start in range(0, len(rows[kind]), ROWS_PER_STATEMENT):
+                    chunk = rows[kind][start : start + ROWS_PER_STATEMENT]
+                    # One multi-row INSERT: a single statement per chunk, not one per event
+                    # (psycopg's executemany sends each row on its own: 10x slower).
+                    cursor.execute(
+                        prefix + ", ".join([row] * len(chunk)) + suffix,
+                        [value for values in chunk for value in values],
+                    )
+            if rows[LEAVE]:
+                cursor.executemany(statements[LEAVE], rows[LEAVE])
+
+    def write_postgresql(self, connection, statements, rows) -> None:
+        """PostgreSQL: server-side binding and a pipelined executemany, in C.
+
+        Django's psycopg cursors bind on the client, quoting each value in Python (about
+        100 µs a row measured); a plain psycopg cursor sends each row as Bind/Execute of one
+        prepared statement, pipelined: the whole batch in a few packets.
+        """
+        import psycopg
+
+        with psycopg.Cursor(connection.connection) as cursor:
+            for kind in (VIEW, REQUEST):
                 if rows[kind]:
-                    cursor.executemany(statements[kind], rows[kind])
+                    prefix, row, suffix = statements[kind]
+                    cursor.executemany(prefix + row + suffix, rows[kind])
+            if rows[LEAVE]:
+                cursor.executemany(statements[LEAVE], rows[LEAVE])
 
     def close(self) -> None:
         connections[self.alias].close()

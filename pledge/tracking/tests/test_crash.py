@@ -6,6 +6,7 @@ until a deadline, SIGKILLs the server's processes (only those this test started,
 moment under load, then reads the database directly. Bounded: at most a few seconds of load.
 """
 
+import contextlib
 import http.client
 import os
 import signal
@@ -155,10 +156,8 @@ def test_every_acknowledged_event_survives_kill_9(tmp_path, crash_database):
         time.sleep(LOAD_SECONDS)
         # kill -9 mid-load: the server and its granian workers, each by its own PID.
         for pid in [server.pid, *descendants(server.pid)]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         answered_before_kill = len(acknowledged)
         stop.set()
         for sender in senders:
