@@ -262,12 +262,10 @@ def main() -> None:
         )
     shutil.rmtree(directory, ignore_errors=True)
 
-    print(
-        f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION}s, POST /beacon on 127.0.0.1, {os.cpu_count()} cores"
-    )
-    print(
-        f"| {'server':<30} | {'events/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'non-2xx':>7} | {'stored / answered':>17} |"
-    )
+    cores = os.cpu_count()
+    print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION}s, POST /beacon on 127.0.0.1, {cores} cores")
+    header = ("server", "events/s", "p50 ms", "p99 ms", "non-2xx", "stored / answered")
+    print("| {:<30} | {:>9} | {:>7} | {:>7} | {:>7} | {:>17} |".format(*header))
     print(f"|{'-' * 32}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
     for name, result in rows:
         stored = f"{result['stored']} / {result['answered']}" if "stored" in result else "-"
