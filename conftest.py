@@ -8,6 +8,9 @@ from email.policy import default
 import pytest
 from django.conf import settings
 
+# site_copy and use_site: an editable copy of sites/gonex (pledge/inventory/testing.py).
+pytest_plugins = ["pledge.inventory.testing"]
+
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

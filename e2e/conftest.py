@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -83,8 +85,43 @@ def database_for(tmp_path: Path) -> tuple[str, callable]:
     return urlunsplit(parts._replace(path=f"/{name}")), drop
 
 
+class Inbox:
+    """A real SMTP server on loopback that the server under test sends its mail to."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=default)
+        message.recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+    def wait_for(self, recipient: str, timeout: float = 20):
+        """The first message to ``recipient``, waiting for the worker to deliver it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if recipient in message.recipients:
+                    return message
+            time.sleep(0.2)
+        raise AssertionError(f"no mail reached {recipient} within {timeout} s")
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def inbox():
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    handler.port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, inbox):
     tmp_path = tmp_path_factory.mktemp("server")
     database_url, drop_database = database_for(tmp_path)
     port = free_port()
@@ -93,10 +130,14 @@ def server(tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "pledge.settings",
         "PLEDGE_VAR": str(tmp_path / "var"),
         "DATABASE_URL": database_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{inbox.port}",
+        "PLEDGE_SITE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
     }
     running = Server(environment, port)
     running.pledge("migrate", "--noinput")
+    # The demo site: the staff administrator (its password kept for the tests) and policy v1.
+    running.admin_password = running.pledge("demo").split("Password:")[1].split()[0]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(
         [sys.executable, "-m", "pledge", "serve", "--port", str(port), "--workers", "1"],
@@ -161,3 +202,47 @@ def requested_hosts(page):
     hosts = []
     page.on("request", lambda request: hosts.append(urlsplit(request.url).netloc))
     return hosts
+
+
+def totp_code(secret_base32: str, step: int) -> str:
+    from base64 import b32decode
+
+    from django_otp.oath import hotp
+
+    key = b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    return f"{hotp(key, step):06d}"
+
+
+@pytest.fixture(scope="session")
+def staff_login(server):
+    """Log the demo administrator in through the real pages, past the second factor.
+
+    The first call enrols the authenticator (keeping its key); later calls enter a fresh code:
+    codes are single-use, so each login takes a time step no earlier login used.
+    """
+    state = {"secret": None, "last_step": -1}
+
+    def login(page, language_prefix="/en"):
+        page.goto(f"{server.url}{language_prefix}/console/login/")
+        page.locator("#id_username").fill("admin")
+        page.locator("#id_password").fill(server.admin_password)
+        page.locator("form.form button[type=submit]").click()
+        if state["secret"] is None:
+            page.wait_for_url("**/console/login/enrol/**")
+            state["secret"] = page.locator("code.secret").inner_text()
+            step = int(time.time()) // 30
+            page.locator("#id_otp_token").fill(totp_code(state["secret"], step))
+            page.locator("form.form button[type=submit]").click()
+            page.locator("ul.codes").wait_for()
+            page.locator("a.button").click()
+        else:
+            page.wait_for_url("**/console/login/verify/**")
+            step = max(int(time.time()) // 30, state["last_step"] + 1)
+            while step > int(time.time()) // 30 + 1:  # beyond the accepted window: wait
+                time.sleep(1)
+            page.locator("#id_otp_token").fill(totp_code(state["secret"], step))
+            page.locator("form.form button[type=submit]").click()
+        state["last_step"] = step
+        page.wait_for_url(f"{server.url}{language_prefix}/console/")
+
+    return login

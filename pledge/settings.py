@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "pledge.people",
     "pledge.mail",
     "pledge.tracking",
+    "pledge.intake",
     "pledge.web",
     "pledge.console",
 ]
@@ -124,6 +125,7 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first, so a locked-out account is refused early
     "django.contrib.auth.backends.ModelBackend",
+    "pledge.people.backends.EmailAccountBackend",  # visitors' accounts, by email
 ]
 
 ROOT_URLCONF = "pledge.urls"
@@ -178,14 +180,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, tasks -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+# "limits" holds rate-limit counters and spent challenges; it must be shared by every worker
+# process, so without Redis it is a database table (created by intake's migration).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "limits": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pledge_limits",
+        },
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Public forms: submissions per hour from one address, and for one email address (B3).
+PLEDGE_FORM_LIMIT_PER_IP = env_int("PLEDGE_FORM_LIMIT_PER_IP", 20)
+PLEDGE_FORM_LIMIT_PER_EMAIL = env_int("PLEDGE_FORM_LIMIT_PER_EMAIL", 5)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -205,6 +223,8 @@ if PRODUCTION and not EMAIL_URL.lower().startswith("smtp"):
         )
     )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Gonex <service@letsgonex.com>")
+# The site's public address, for links in emails (confirmations, guardians, unsubscribe).
+PLEDGE_SITE_URL = env("PLEDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Staff authentication -------------------------------------------------------------------

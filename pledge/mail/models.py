@@ -52,3 +52,47 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.public_id}"
+
+
+class SubscriptionRequest(models.Model):
+    """A newsletter signup waiting for its emailed confirmation (double opt-in, P13).
+
+    Until the link is followed nothing is subscribed and no person is created; unconfirmed
+    requests are deleted when they expire.
+    """
+
+    email = EncryptedTextField()
+    lists = models.JSONField()
+    language = models.CharField(max_length=10)
+    consent_text = models.TextField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"subscription request {self.pk}"
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Subscribed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+class Subscription(models.Model):
+    """A person on a mailing list, confirmed by email; unsubscribing keeps the row as proof."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    list_key = models.CharField(max_length=60)
+    status = models.CharField(max_length=12, choices=SubscriptionStatus.choices)
+    confirmed_at = models.DateTimeField()
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "list_key"], name="subscription_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.list_key}: {self.status}"

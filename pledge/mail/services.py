@@ -61,7 +61,9 @@ def mail_send(
     invite). ``headers`` values are flattened to one line each (I5).
     """
     to = single_line(to)
-    subject, text, html = render_message(kind, language, {**context, "language": language})
+    subject, text, html = render_message(
+        kind, language, {**context, "language": language, "site_url": settings.PLEDGE_SITE_URL}
+    )
     message = Message.objects.create(
         person=person,
         kind=kind,

@@ -78,3 +78,57 @@ class PersonNameToken(models.Model):
 
     def __str__(self):
         return f"{self.person_id}:{self.digest[:8]}"
+
+
+class ConsentMethod(models.TextChoices):
+    FORM = "form", _("Checkbox on a form")
+    DOUBLE_OPT_IN = "double_opt_in", _("Confirmed by an emailed link")
+    BANNER = "banner", _("Cookie banner")
+    PORTAL = "portal", _("Privacy portal")
+    GUARDIAN = "guardian", _("Confirmed by a guardian")
+    STAFF = "staff", _("Recorded by staff")
+
+
+class Consent(models.Model):
+    """One consent given or withdrawn, as proof: who, what, the exact words shown, when (P17).
+
+    Append-only: the current state of a subject is its latest row. ``subject`` is a declared
+    data use (``marketing.communications.email``) or a mailing list (``list:newsletter``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    subject = models.CharField(max_length=120)
+    granted = models.BooleanField()
+    text = models.TextField()  # the exact words shown, in the language shown
+    text_hash = models.CharField(max_length=64)
+    language = models.CharField(max_length=10)
+    method = models.CharField(max_length=20, choices=ConsentMethod.choices)
+    form = models.CharField(max_length=40, blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "subject", "created_at"], name="consent_person_subject")
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {'granted' if self.granted else 'withdrawn'}"
+
+
+class Account(models.Model):
+    """A visitor's account for the pages that need registration (P05, P09).
+
+    The login is the person's email, found by blind index; the Django user behind it holds no
+    personal value (a random username, no email), so the auth tables stay free of plaintext.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="account")
+    user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="visitor_account"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"account {self.person_id}"

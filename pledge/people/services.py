@@ -1,8 +1,10 @@
 """People: the only way code creates, finds and shows a person."""
 
+import hashlib
+
 from django.db import transaction
 
-from pledge.people.models import Person, PersonNameToken
+from pledge.people.models import Consent, Organization, Person, PersonNameToken
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 from pledge.vault.fields import lookup_digests
@@ -145,3 +147,147 @@ def person_erase_linked(*, person: Person, actor) -> dict:
         }
         audit_record(actor=actor, action="person.linked_erased", target=person, details=erased)
     return erased
+
+
+# Addresses at these domains belong to people, not to the organisations they work for.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "aliyun.com",
+        "139.com",
+        "189.cn",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "proton.me",
+        "protonmail.com",
+        "yandex.com",
+        "mail.ru",
+        "gmx.com",
+    }
+)
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().casefold() if "@" in email else ""
+
+
+def organization_for(*, email: str, company: str = "") -> Organization | None:
+    """The organisation behind a work address (found by domain, P01), created on first sight.
+
+    Public mailbox domains (qq.com, 163.com, gmail.com ...) name no organisation; a company
+    name alone, with such an address, creates none either: it stays in the submission.
+    """
+    domain = email_domain(email)
+    if not domain or domain in PUBLIC_MAIL_DOMAINS:
+        return None
+    organization, created = Organization.objects.get_or_create(
+        domain=domain, defaults={"name": company.strip()[:200]}
+    )
+    if not created and company.strip() and not organization.name:
+        organization.name = company.strip()[:200]
+        organization.save(update_fields=["name"])
+    return organization
+
+
+@transaction.atomic
+def person_upsert(
+    *,
+    actor,
+    source: str,
+    email: str,
+    name: str = "",
+    phone: str = "",
+    company: str = "",
+    language: str = "zh-hans",
+) -> tuple[Person, bool]:
+    """The person with this address, updated with what they just gave, or a new one.
+
+    Found by the email's blind index, so case and spacing never make two people of one
+    (P02). What a person gives replaces what was held; earlier values stay in the submissions
+    that carried them. Returns (person, created).
+    """
+    person = person_find_by_email(email)
+    organization = organization_for(email=email, company=company)
+    if person is None:
+        person = person_create(
+            actor=actor,
+            source=source,
+            name=name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            organization=organization,
+            language=language,
+        )
+        return person, True
+    changed = []
+    for field, value in (("name", name.strip()), ("phone", phone.strip())):
+        if value and getattr(person, field) != value:
+            setattr(person, field, value)
+            changed.append(field)
+    if organization is not None and person.organization_id != organization.pk:
+        person.organization = organization
+        changed.append("organization")
+    if person.language != language:
+        person.language = language
+        changed.append("language")
+    if changed:
+        person.save(update_fields=[*changed, "updated_at", "email_index", "phone_index"])
+        if "name" in changed:
+            person_name_tokens_refresh(person)
+        audit_record(
+            actor=actor, action="person.updated", target=person, details={"fields": changed}
+        )
+    return person, False
+
+
+def consent_record(
+    *,
+    person: Person,
+    subject: str,
+    granted: bool,
+    text: str,
+    language: str,
+    method: str,
+    actor,
+    form: str = "",
+    policy_version: int | None = None,
+) -> Consent:
+    """Append one consent given or withdrawn, with the exact words shown, as proof (P17)."""
+    consent = Consent.objects.create(
+        person=person,
+        subject=subject,
+        granted=granted,
+        text=text,
+        text_hash=hashlib.sha256(text.encode()).hexdigest(),
+        language=language,
+        method=method,
+        form=form,
+        policy_version=policy_version,
+    )
+    audit_record(
+        actor=actor,
+        action="consent.granted" if granted else "consent.withdrawn",
+        target=person,
+        details={"subject": subject, "method": method},
+    )
+    return consent
+
+
+def consent_current(person: Person, subject: str) -> bool:
+    """Whether ``person``'s latest word on ``subject`` is a yes."""
+    latest = person.consents.filter(subject=subject).order_by("-created_at", "-id").first()
+    return bool(latest and latest.granted)

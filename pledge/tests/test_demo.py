@@ -33,3 +33,13 @@ def test_demo_can_reset_the_password():
     new = re.search(r"Password:\s+(\S+)", run_demo("--reset-password")).group(1)
     assert old != new
     assert get_user_model().objects.get(username="admin").check_password(new)
+
+
+@pytest.mark.django_db
+def test_demo_publishes_policy_version_one_once():
+    from pledge.inventory.services import policy_in_force
+
+    assert "Published the privacy policy as version 1." in run_demo()
+    assert policy_in_force().number == 1
+    assert "Published the privacy policy" not in run_demo()
+    assert policy_in_force().number == 1

@@ -113,6 +113,22 @@ class KeyRing:
         except (ValueError, InvalidTag):
             raise DecryptionError(f"a value in {context} is not valid ciphertext") from None
 
+    def encrypt_bytes(self, data: bytes, *, context: str) -> bytes:
+        """Whole files (CV uploads): ``key id`` NUL ``nonce`` ``sealed bytes``."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self.primary.cipher.encrypt(nonce, data, context.encode())
+        return self.primary.id.encode() + b"\x00" + nonce + sealed
+
+    def decrypt_bytes(self, blob: bytes, *, context: str) -> bytes:
+        key_id, _, rest = blob.partition(b"\x00")
+        key = self.by_id.get(key_id.decode(errors="replace"))
+        if key is None:
+            raise DecryptionError(f"a file in {context} was written under a key the ring lacks")
+        try:
+            return key.cipher.decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
+        except InvalidTag:
+            raise DecryptionError(f"a file in {context} is not valid ciphertext") from None
+
     def key_id_of(self, token: str) -> str:
         return token.split(".", 2)[1]
 

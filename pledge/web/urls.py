@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.web import views
+from pledge.web import account_views, form_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -8,4 +8,39 @@ urlpatterns = [
     path("consent/", views.consent_save, name="consent"),
     path("cookie-settings/", views.cookie_settings, name="cookie_settings"),
     path("cookie-settings/proof.json", views.cookie_proof, name="cookie_proof"),
+    path("privacy/", views.privacy_policy, name="privacy"),
+    path("privacy/versions/", views.policy_versions, name="policy_versions"),
+    path("privacy/v/<int:number>/", views.privacy_policy_version, name="privacy_version"),
+    path("privacy/diff/<int:older>/<int:newer>/", views.policy_diff, name="policy_diff"),
+    path("cookies/", views.cookie_policy, name="cookies"),
+    path("cookies/v/<int:number>/", views.cookie_policy_version, name="cookies_version"),
+    # The forms of P05, each built from its declaration in the inventory.
+    path("demo/", form_views.form_page, {"form_key": "demo"}, name="demo"),
+    path("interest/", form_views.form_page, {"form_key": "interest"}, name="interest"),
+    path("contact/", form_views.form_page, {"form_key": "contact"}, name="contact"),
+    path("feedback/", form_views.form_page, {"form_key": "feedback"}, name="feedback"),
+    path("careers/", views.careers, name="careers"),
+    path(
+        "careers/apply/",
+        form_views.form_page,
+        {"form_key": "job_application"},
+        name="job_application",
+    ),
+    path("newsletter/", form_views.form_page, {"form_key": "newsletter"}, name="newsletter"),
+    path(
+        "newsletter/confirm/<str:token>/",
+        form_views.subscription_confirm_page,
+        name="subscription_confirm",
+    ),
+    path("guardian/<str:token>/", form_views.guardian, name="guardian"),
+    path(
+        "account/register/",
+        form_views.form_page,
+        {"form_key": "account"},
+        name="account_register",
+    ),
+    path("account/login/", account_views.account_login, name="account_login"),
+    path("account/logout/", account_views.account_logout, name="account_logout"),
+    path("account/", account_views.downloads, name="downloads"),
+    path("account/downloads/<str:name>", account_views.download, name="download"),
 ]

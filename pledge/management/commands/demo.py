@@ -1,6 +1,7 @@
 """``pledge demo``: loads the Gonex demo site into an empty database.
 
-It creates the staff administrator and prints the password once; running it again changes
+It publishes version 1 of the privacy and cookie policies when none is published yet,
+creates the staff administrator and prints the password once; running it again changes
 nothing (``--reset-password`` prints a new password for the same account).
 """
 
@@ -9,6 +10,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+
+from pledge.inventory.services import policy_in_force, policy_publish
 
 ADMIN_USERNAME = "admin"
 
@@ -25,6 +28,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, reset_password, **options):
+        self.publish_first_policy()
         users = get_user_model()
         admin = users.objects.filter(username=ADMIN_USERNAME).first()
         if admin is not None and not reset_password:
@@ -47,3 +51,17 @@ class Command(BaseCommand):
             + f"\n  Username:    {ADMIN_USERNAME}"
             + f"\n  Password:    {password}   (shown once; keep it)"
         )
+
+    def publish_first_policy(self):
+        """A fresh site shows a versioned policy: version 1, from the Gonex inventory (P23)."""
+        if policy_in_force() is not None:
+            return
+        version = policy_publish(
+            summary={
+                "zh-hans": "首次发布:本网站的隐私政策和 Cookie 政策。",
+                "en": "First publication of the site's privacy policy and cookie policy.",
+            },
+            material=False,
+            published_by="pledge demo",
+        )
+        self.stdout.write(f"Published the privacy policy as version {version.number}.")

@@ -11,6 +11,7 @@
     link.addEventListener("click", function (event) {
       event.preventDefault();
       banner.hidden = false;
+      banner.scrollIntoView();
       var first = banner.querySelector("button");
       if (first) {
         first.focus();

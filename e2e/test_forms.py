@@ -1,0 +1,121 @@
+"""The forms in a real browser, JavaScript on and off, both languages (P05, P13, P17, P19, P21)."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def answer_the_sum(page):
+    """Without JavaScript the form asks a small sum; read it off the label and answer it."""
+    label = page.locator(".human-sum label").inner_text()
+    left, right = map(int, re.findall(r"(\d+)\s*\+\s*(\d+)", label)[0])
+    page.locator(".human-sum input[type=text]").fill(str(left + right))
+
+
+def test_demo_request_with_javascript_in_english(server, page, requested_hosts, inbox):
+    page.goto(server.url + "/en/demo/")
+    assert not page.locator("input[type=checkbox]:checked").count()  # P17
+    page.get_by_label("Name").fill("Ada Chen")
+    page.get_by_label("Email address").fill("ada.chen@e2e-demo.cn")
+    page.get_by_label("Company").fill("E2E Robotics")
+    page.get_by_label("Online").check()
+    page.get_by_label("Times that suit you").fill("Tuesday morning")
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)  # proof of work done
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    confirmation = inbox.wait_for("ada.chen@e2e-demo.cn")
+    assert "free demo" in confirmation.get_body(("plain",)).get_content()
+    assert set(requested_hosts) == {server.host}  # P21
+
+
+def test_contact_form_without_javascript_in_chinese(server, page_without_javascript, inbox):
+    page = page_without_javascript
+    page.goto(server.url + "/contact/")
+    page.get_by_label("姓名").fill("李雷")
+    page.get_by_label("电子邮件地址").fill("li.lei@e2e-contact.cn")
+    page.get_by_label("主题", exact=True).fill("经销合作")
+    page.get_by_label("消息").fill("我们希望成为分销商。")
+    page.get_by_label("分销商").check()
+    answer_the_sum(page)
+    page.get_by_role("button", name="提交").click()
+    page.get_by_role("heading", name="谢谢").wait_for()
+    confirmation = inbox.wait_for("li.lei@e2e-contact.cn")
+    assert "感谢您的来信" in confirmation.get_body(("plain",)).get_content()
+
+
+def test_a_wrong_answer_keeps_what_was_typed(server, page_without_javascript):
+    page = page_without_javascript
+    page.goto(server.url + "/en/feedback/")
+    page.get_by_label("Comments on the website").fill("Clear pages.")
+    page.locator(".human-sum input[type=text]").fill("999")
+    page.get_by_role("button", name="Send").click()
+    assert "small sum" in page.locator("#form-message").inner_text()
+    assert page.get_by_label("Comments on the website").input_value() == "Clear pages."
+
+
+def test_newsletter_is_double_opt_in(server, page_without_javascript, inbox):
+    page = page_without_javascript
+    page.goto(server.url + "/en/newsletter/")
+    page.get_by_label("Email address").fill("reader@e2e-news.cn")
+    page.locator("input[name=lists]").first.check()
+    answer_the_sum(page)
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    body = inbox.wait_for("reader@e2e-news.cn").get_body(("plain",)).get_content()
+    link = re.search(r"http://\S+/newsletter/confirm/\S+/", body).group(0)
+    page.goto(link)
+    page.get_by_role("button", name="Yes, subscribe me").click()
+    page.get_by_role("heading", name="You are subscribed").wait_for()
+
+
+def test_job_application_with_a_cv_in_chinese(server, page, tmp_path, inbox):
+    cv = tmp_path / "简历.pdf"
+    cv.write_bytes(b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    page.goto(server.url + "/careers/apply/")
+    page.get_by_label("姓名").fill("韩梅梅")
+    page.get_by_label("电子邮件地址", exact=True).fill("hanmeimei@e2e-jobs.cn")
+    page.get_by_label("电话号码").fill("13800138000")
+    page.get_by_label("申请职位").fill("软件工程师")
+    page.locator("input[type=file]").set_input_files(str(cv))
+    page.get_by_label("18 周岁及以上").check()
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name="提交").click()
+    page.get_by_role("heading", name="谢谢").wait_for()
+    inbox.wait_for("hanmeimei@e2e-jobs.cn")
+
+
+def test_the_person_appears_for_staff(server, page, staff_login, inbox):
+    page.goto(server.url + "/en/interest/")
+    page.get_by_label("Name").fill("Grace Wu")
+    page.get_by_label("Email address").fill("grace.wu@e2e-interest.cn")
+    page.get_by_label("Employer").fill("Wu Logistics")
+    page.locator("input[name=topic]").first.check()
+    page.get_by_label("Your business need, briefly").fill("We need a service desk.")
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    staff_login(page)
+    page.goto(server.url + "/en/console/people/?q=GRACE.WU@e2e-interest.cn")
+    page.get_by_role("link", name="Grace Wu").click()
+    assert "grace.wu@e2e-interest.cn" in page.content()
+
+
+def test_an_account_opens_the_downloads_and_only_then_a_session_cookie_exists(server, page):
+    page.goto(server.url + "/en/account/register/")
+    assert not [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    page.get_by_label("Name").fill("Zhou Yun")
+    page.get_by_label("Email address", exact=True).fill("zhou.yun@e2e-account.cn")
+    page.get_by_label("Password").fill("a long and unusual pass phrase")
+    page.get_by_label("18 or over").check()
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert not [c for c in page.context.cookies() if c["name"] == "sessionid"]  # P09
+    page.goto(server.url + "/en/account/login/")
+    page.get_by_label("Email address").fill("Zhou.Yun@e2e-account.cn")
+    page.get_by_label("Password").fill("a long and unusual pass phrase")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Downloads").wait_for()
+    assert [c for c in page.context.cookies() if c["name"] == "sessionid"]

@@ -1,0 +1,183 @@
+"""Spam and abuse defence for the public forms, with no third party (SECURITY.md B1-B4).
+
+A submission passes when its honeypot is empty, its sender is under the rate limits, and it
+proves a human or a browser spent effort: either a proof-of-work solution (the page's script
+finds the number behind a signed SHA-256 challenge, as ALTCHA does) or, with JavaScript off,
+the answer to a small signed sum shown in the form. Challenges expire and are accepted once.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+HONEYPOT_FIELD = "website"
+POW_FIELD = "pow"
+SUM_FIELD = "human_sum"
+SUM_TOKEN_FIELD = "human_sum_token"  # noqa: S105 (a form field name)
+CHALLENGE_SECONDS = 30 * 60
+POW_MAX_NUMBER = 20_000
+
+
+class Refused(Exception):
+    """A submission the defence turns away; ``reason`` is counted, ``message`` shown."""
+
+    def __init__(self, reason: str, message):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+
+
+MESSAGES = {
+    "honeypot": _(
+        "Your message could not be accepted. If you are a person, please write to us by email."
+    ),
+    "challenge": _(
+        "We could not confirm that a person sent this form. "
+        "Please answer the small sum and send it again."
+    ),
+    "rate": _(
+        "Too many messages in a short time. "
+        "Please wait an hour and try again, or write to us by email."
+    ),
+    "limiter_down": _("We cannot accept forms for a moment. Please try again in a few minutes."),
+}
+
+
+def refuse(reason: str):
+    raise Refused(reason, MESSAGES[reason if reason in MESSAGES else "challenge"])
+
+
+def signature(value: str) -> str:
+    return salted_hmac("pledge.intake.challenge", value, algorithm="sha256").hexdigest()
+
+
+def limits_cache():
+    return caches["limits"]
+
+
+def spend_once(token: str, seconds: int) -> None:
+    """Accept a challenge only once; if the store is down, refuse (fail closed, B4)."""
+    try:
+        first_use = limits_cache().add(
+            f"spent:{hashlib.sha256(token.encode()).hexdigest()}", 1, seconds
+        )
+    except Exception:
+        refuse("limiter_down")
+    if not first_use:
+        refuse("challenge")
+
+
+# --- Proof of work -------------------------------------------------------------------------
+
+
+def challenge_issue(now: float | None = None) -> dict:
+    """A signed challenge for the page's script: find ``number`` with sha256(salt+number)."""
+    expires = int((now or time.time()) + CHALLENGE_SECONDS)
+    salt = f"{secrets.token_hex(12)}?expires={expires}"
+    number = secrets.randbelow(POW_MAX_NUMBER)
+    challenge = hashlib.sha256(f"{salt}{number}".encode()).hexdigest()
+    return {
+        "algorithm": "SHA-256",
+        "challenge": challenge,
+        "maxnumber": POW_MAX_NUMBER,
+        "salt": salt,
+        "signature": signature(challenge),
+    }
+
+
+def solution_valid(payload: str, now: float | None = None) -> bool:
+    """True for a fresh, correctly signed, correctly solved and unspent solution."""
+    try:
+        solution = json.loads(base64.b64decode(payload.encode(), validate=True))
+        challenge, salt = str(solution["challenge"]), str(solution["salt"])
+        number, given_signature = int(solution["number"]), str(solution["signature"])
+        expires = int(salt.rsplit("?expires=", 1)[1])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return False
+    if not hmac.compare_digest(given_signature, signature(challenge)):
+        return False
+    if expires < (now or time.time()):
+        return False
+    if hashlib.sha256(f"{salt}{number}".encode()).hexdigest() != challenge:
+        return False
+    spend_once(challenge, CHALLENGE_SECONDS)
+    return True
+
+
+# --- The small sum, for browsers without JavaScript ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sum:
+    left: int
+    right: int
+    token: str
+
+
+def sum_issue(now: float | None = None) -> Sum:
+    left, right = 2 + secrets.randbelow(8), 2 + secrets.randbelow(8)
+    expires = int((now or time.time()) + CHALLENGE_SECONDS)
+    body = f"{left}:{right}:{expires}:{secrets.token_hex(8)}"
+    return Sum(left, right, f"{body}:{signature(body)}")
+
+
+def sum_valid(token: str, answer: str, now: float | None = None) -> bool:
+    try:
+        left, right, expires, nonce, given = token.split(":")
+        body = f"{left}:{right}:{expires}:{nonce}"
+        correct = int(left) + int(right)
+        expired = int(expires) < (now or time.time())
+    except ValueError:
+        return False
+    if not hmac.compare_digest(given, signature(body)) or expired:
+        return False
+    if answer.strip() != str(correct):
+        return False
+    spend_once(body, CHALLENGE_SECONDS)
+    return True
+
+
+# --- Rate limits ---------------------------------------------------------------------------
+
+
+def limit_key(kind: str, value: str) -> str:
+    """A keyed hash, so the limiter's store never holds an address (C4)."""
+    return f"rate:{kind}:{salted_hmac('pledge.intake.rate', value).hexdigest()[:32]}"
+
+
+def rate_hit(kind: str, value: str, *, limit: int, window: int = 3600) -> None:
+    """Count one submission for ``value``; refuse past ``limit`` in ``window`` seconds (B3)."""
+    key = f"{limit_key(kind, value)}:{int(time.time()) // window}"
+    try:
+        cache = limits_cache()
+        cache.add(key, 0, window)
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        count = 1
+    except Exception:
+        refuse("limiter_down")
+    if count > limit:
+        refuse("rate")
+
+
+def submission_screen(*, data, client_ip: str, email: str = "") -> None:
+    """Run every defence on a posted form; raises ``Refused`` with the message to show."""
+    if data.get(HONEYPOT_FIELD):
+        refuse("honeypot")
+    pow_payload = data.get(POW_FIELD, "")
+    if not (pow_payload and solution_valid(pow_payload)) and not sum_valid(
+        data.get(SUM_TOKEN_FIELD, ""), data.get(SUM_FIELD, "")
+    ):
+        refuse("challenge")
+    rate_hit("ip", client_ip, limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
+    if email:
+        rate_hit("email", email.strip().casefold(), limit=settings.PLEDGE_FORM_LIMIT_PER_EMAIL)

@@ -1,0 +1,125 @@
+"""Spam defence without a third party (SECURITY.md B1-B4)."""
+
+import base64
+import hashlib
+import json
+import time
+
+import pytest
+
+from pledge.intake.defence import (
+    HONEYPOT_FIELD,
+    POW_FIELD,
+    SUM_FIELD,
+    SUM_TOKEN_FIELD,
+    Refused,
+    challenge_issue,
+    rate_hit,
+    solution_valid,
+    submission_screen,
+    sum_issue,
+    sum_valid,
+)
+
+
+def solve(challenge: dict) -> str:
+    """What the page's script does: try numbers until the hash matches."""
+    for number in range(challenge["maxnumber"] + 1):
+        if (
+            hashlib.sha256(f"{challenge['salt']}{number}".encode()).hexdigest()
+            == challenge["challenge"]
+        ):
+            solution = {**challenge, "number": number}
+            return base64.b64encode(json.dumps(solution).encode()).decode()
+    raise AssertionError("unsolvable")
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_solved_challenge_is_accepted_once_b2():
+    payload = solve(challenge_issue())
+    assert solution_valid(payload)
+    with pytest.raises(Refused):
+        solution_valid(payload)  # replayed
+
+
+def test_missing_invalid_and_forged_solutions_are_refused_b2():
+    challenge = challenge_issue()
+    good = json.loads(base64.b64decode(solve(challenge)))
+    assert not solution_valid("")
+    assert not solution_valid("not base64 at all!")
+    wrong_number = {**good, "number": good["number"] + 1}
+    assert not solution_valid(base64.b64encode(json.dumps(wrong_number).encode()).decode())
+    forged = {**good, "signature": "0" * 64}
+    assert not solution_valid(base64.b64encode(json.dumps(forged).encode()).decode())
+
+
+def test_an_expired_challenge_is_refused_b2():
+    payload = solve(challenge_issue(now=time.time() - 3600))
+    assert not solution_valid(payload)
+
+
+def test_the_small_sum_works_without_javascript_and_only_once():
+    question = sum_issue()
+    answer = str(question.left + question.right)
+    assert not sum_valid(question.token, str(int(answer) + 1))
+    assert sum_valid(question.token, answer)
+    with pytest.raises(Refused):
+        sum_valid(question.token, answer)
+
+
+def test_a_filled_honeypot_is_refused_b1():
+    question = sum_issue()
+    data = {
+        HONEYPOT_FIELD: "http://spam.example",
+        SUM_TOKEN_FIELD: question.token,
+        SUM_FIELD: str(question.left + question.right),
+    }
+    with pytest.raises(Refused) as refused:
+        submission_screen(data=data, client_ip="198.51.100.7")
+    assert refused.value.reason == "honeypot"
+
+
+def test_a_form_with_neither_solution_nor_sum_is_refused_b2():
+    with pytest.raises(Refused) as refused:
+        submission_screen(data={POW_FIELD: ""}, client_ip="198.51.100.7")
+    assert refused.value.reason == "challenge"
+
+
+def test_too_many_submissions_from_one_address_are_refused_b3(settings):
+    for _ in range(settings.PLEDGE_FORM_LIMIT_PER_IP):
+        rate_hit("ip", "198.51.100.8", limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
+    with pytest.raises(Refused) as refused:
+        rate_hit("ip", "198.51.100.8", limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
+    assert refused.value.reason == "rate"
+    rate_hit("ip", "198.51.100.9", limit=settings.PLEDGE_FORM_LIMIT_PER_IP)  # others unaffected
+
+
+def test_the_limiter_fails_closed_when_its_store_is_down_b4(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "limits": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    with pytest.raises(Refused) as refused:
+        rate_hit("ip", "198.51.100.10", limit=5)
+    assert refused.value.reason == "limiter_down"
+
+
+@pytest.mark.redis
+def test_the_limiter_counts_in_redis_when_configured(settings, redis_url):
+    settings.CACHES = {
+        **settings.CACHES,
+        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+    }
+    from django.core.cache import caches
+
+    caches["limits"].clear()
+    for _ in range(3):
+        rate_hit("email", "redis-test@example.cn", limit=3)
+    with pytest.raises(Refused):
+        rate_hit("email", "redis-test@example.cn", limit=3)
+    caches["limits"].clear()

@@ -1,0 +1,139 @@
+"""Uploaded files (a CV): checked by content, not by name, and kept encrypted (SECURITY.md I8).
+
+A file is accepted when its extension is declared for the field, its first bytes are what that
+extension promises, it is under the declared size, and, for the zip-based formats, it does not
+expand into a bomb. Stored under a random name, encrypted with the key ring, and only ever
+served back to staff as an attachment.
+"""
+
+import io
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from pledge.vault.keys import current_ring
+
+MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".docx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".rtf": (b"{\\rtf",),
+    ".txt": (),
+}
+MIMETYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".doc": "application/msword",
+    ".rtf": "application/rtf",
+    ".txt": "text/plain",
+}
+ZIP_MEMBERS_REQUIRED = {".docx": "word/document.xml", ".odt": "content.xml"}
+MAX_EXPANDED_BYTES = 50 * 1024 * 1024
+MAX_RATIO = 100
+MAX_MEMBERS = 2000
+CONTEXT = "intake.upload"
+
+
+class UploadRefused(ValueError):
+    """The file cannot be accepted; the message tells the visitor what to send instead."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str
+    extension: str
+    mimetype: str
+    content: bytes
+
+
+def zip_is_safe(content: bytes, required_member: str) -> bool:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
+    if len(members) > MAX_MEMBERS or required_member not in {m.filename for m in members}:
+        return False
+    expanded = sum(member.file_size for member in members)
+    compressed = max(1, sum(member.compress_size for member in members))
+    return expanded <= MAX_EXPANDED_BYTES and expanded / compressed <= MAX_RATIO
+
+
+def looks_like_two_things(content: bytes, extension: str) -> bool:
+    """Polyglots: a PDF that is also an archive or a web page, an archive that is also a PDF."""
+    head = content[:1024].lower()
+    if b"<html" in head or b"<script" in head or b"<svg" in head:
+        return True
+    if extension == ".pdf" and b"PK\x05\x06" in content:
+        return True
+    return extension != ".pdf" and b"%PDF-" in content[:1024]
+
+
+def upload_check(upload, *, accept: tuple[str, ...], max_bytes: int) -> CheckedFile:
+    """Read and check ``upload`` (a Django UploadedFile); raises UploadRefused with the reason."""
+    name = Path(upload.name or "").name[:200]
+    extension = Path(name).suffix.lower()
+    allowed = ", ".join(accept)
+    if extension not in accept or extension not in MAGIC:
+        raise UploadRefused(_("Send the file as one of: %(types)s.") % {"types": allowed})
+    if upload.size is None or upload.size > max_bytes:
+        raise UploadRefused(
+            _("The file is larger than %(size)d MB. Send a smaller file.")
+            % {"size": max(1, max_bytes // (1024 * 1024))}
+        )
+    content = upload.read(max_bytes + 1)
+    if len(content) > max_bytes or not content:
+        raise UploadRefused(_("The file is empty or too large. Send another file."))
+    signatures = MAGIC[extension]
+    if signatures and not content.startswith(signatures):
+        raise UploadRefused(
+            _("The file's content is not a %(type)s file. Send the file as one of: %(types)s.")
+            % {"type": extension, "types": allowed}
+        )
+    if extension in ZIP_MEMBERS_REQUIRED and not zip_is_safe(
+        content, ZIP_MEMBERS_REQUIRED[extension]
+    ):
+        raise UploadRefused(_("The file is damaged or not a real document. Send it as a PDF."))
+    if extension == ".txt":
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UploadRefused(_("The text file is not readable. Send it as a PDF.")) from None
+    if looks_like_two_things(content, extension):
+        raise UploadRefused(_("The file is damaged or not a real document. Send it as a PDF."))
+    return CheckedFile(
+        name=name, extension=extension, mimetype=MIMETYPES[extension], content=content
+    )
+
+
+def upload_directory() -> Path:
+    directory = Path(settings.MEDIA_ROOT) / "private"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def upload_store(checked: CheckedFile) -> str:
+    """Encrypt and write the file under a random name; returns that name."""
+    stored_name = f"{secrets.token_hex(16)}.bin"
+    blob = current_ring().encrypt_bytes(checked.content, context=CONTEXT)
+    (upload_directory() / stored_name).write_bytes(blob)
+    return stored_name
+
+
+def upload_read(stored_name: str) -> bytes:
+    if not stored_name.endswith(".bin") or "/" in stored_name or ".." in stored_name:
+        raise FileNotFoundError(stored_name)
+    return current_ring().decrypt_bytes(
+        (upload_directory() / stored_name).read_bytes(), context=CONTEXT
+    )
+
+
+def upload_delete(stored_name: str) -> None:
+    if stored_name.endswith(".bin") and "/" not in stored_name:
+        (upload_directory() / stored_name).unlink(missing_ok=True)

@@ -1,0 +1,332 @@
+"""Loading a site directory: its inventory.toml and its policy prose, checked together.
+
+``current_inventory()`` is what the rest of Pledge calls. It returns the typed, frozen
+``Inventory`` of ``settings.SITE_DIR`` (``PLEDGE_SITE``), loaded once and loaded again only
+when a file of the site directory changes. A site that does not load raises ``InventoryError``
+naming every problem; the system check in ``checks.py`` turns them into start-up errors.
+"""
+
+import hashlib
+import json
+import re
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Union, get_args, get_origin
+
+from django.conf import settings
+from pydantic import BaseModel, ValidationError
+
+from pledge.inventory.lines import TomlLines, join_key, split_key
+from pledge.inventory.problems import InventoryError, Problem
+from pledge.inventory.rules import inventory_problems
+from pledge.inventory.schema import Inventory
+from pledge.inventory.taxonomy import closest
+
+INVENTORY_FILE = "inventory.toml"
+POLICY_FOLDER = "policy"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A loaded site directory: the declarations, their source and the policy texts."""
+
+    directory: Path
+    source: str  # inventory.toml as written
+    data: dict  # inventory.toml as parsed, JSON-compatible: what a policy version snapshots
+    inventory: Inventory
+    texts: Mapping = field(default_factory=dict)  # document -> language -> rendered HTML
+    signature: tuple = ()
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.directory / INVENTORY_FILE
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the declarations and every rendered text: what a version pins."""
+        return snapshot_hash(self.data, self.texts)
+
+
+def plain_texts(texts: Mapping) -> dict:
+    """Rendered texts as plain dicts of strings (for JSON)."""
+    return {document: {k: str(v) for k, v in by.items()} for document, by in texts.items()}
+
+
+def snapshot_hash(data: dict, texts: Mapping) -> str:
+    canonical = json.dumps(
+        {"inventory": data, "texts": plain_texts(texts)},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def site_load(directory: Path | str | None = None, *, inventory_path: Path | None = None) -> Site:
+    """Load and check a site directory (default ``settings.SITE_DIR``).
+
+    Guarantees: the returned Site's inventory passed the schema, fideslang's taxonomy and
+    every rule of ``rules.py``, and its policy texts rendered in every language; otherwise
+    ``InventoryError`` is raised with all the problems found, each with file, line and fix.
+    ``inventory_path`` checks another file against the directory's policy prose.
+    """
+    from pledge.inventory.rendering import site_render
+
+    directory = Path(directory or settings.SITE_DIR)
+    path = Path(inventory_path or directory / INVENTORY_FILE)
+    signature = site_signature(directory, path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InventoryError(
+            [
+                Problem(
+                    "E001",
+                    "",
+                    f"the inventory cannot be read ({error.__class__.__name__}: {error}).",
+                    "check PLEDGE_SITE points at the site folder and that it holds inventory.toml "
+                    "(sites/gonex/ is the example to copy).",
+                    path=path,
+                )
+            ]
+        ) from None
+    data = parse_toml(source, path)
+    lines = TomlLines(source)
+    try:
+        inventory = Inventory.model_validate(data)
+    except ValidationError as error:
+        raise InventoryError(
+            [place(problem, path, lines) for problem in schema_problems(error)]
+        ) from None
+    problems = inventory_problems(inventory)
+    if problems:
+        raise InventoryError([place(problem, path, lines) for problem in problems])
+    json_data = json.loads(json.dumps(data, default=str))
+    site = Site(directory, source, json_data, inventory, signature=signature)
+    texts = site_render(site)  # raises InventoryError (E040, E041) naming the template
+    return Site(directory, source, json_data, inventory, texts, signature)
+
+
+def parse_toml(source: str, path: Path) -> dict:
+    try:
+        return tomllib.loads(source)
+    except tomllib.TOMLDecodeError as error:
+        text = str(error)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", text)
+        line = int(match.group(1)) if match else None
+        reason = re.sub(r"\s*\(at .*\)$", "", text)
+        where = f"line {line}, column {match.group(2)}" if match else "the end of the file"
+        raise InventoryError(
+            [
+                Problem(
+                    "E002",
+                    "",
+                    f"this is not valid TOML: {reason} at {where}.",
+                    "look at that line for a missing quote, bracket or comma, or a key given "
+                    'twice; texts are written in double quotes, e.g. name = "Gonex".',
+                    path=path,
+                    line=line or len(source.splitlines()),
+                )
+            ]
+        ) from None
+
+
+def place(problem: Problem, path: Path, lines: TomlLines) -> Problem:
+    """The problem with its file and line filled in."""
+    parts = split_key(problem.entry)
+    if problem.attribute:
+        parts += (problem.attribute,)
+    return Problem(
+        problem.code,
+        problem.entry,
+        problem.message,
+        problem.fix,
+        path=path,
+        line=problem.line or lines.line_of(parts),
+        attribute=problem.attribute,
+    )
+
+
+# --- Schema errors in plain words -----------------------------------------------------------
+
+KIND_WORDS = {
+    "int": "a whole number, e.g. 30",
+    "bool": "true or false",
+    "string": 'text in double quotes, e.g. "Gonex"',
+    "dict": "a table",
+    "model": "a table",
+    "tuple": 'a list in brackets, e.g. ["sales"]',
+    "list": 'a list in brackets, e.g. ["sales"]',
+}
+
+
+def schema_problems(error: ValidationError) -> list[Problem]:
+    problems = []
+    for detail in error.errors():
+        location = tuple(part for part in detail["loc"])
+        kind = detail["type"]
+        info = field_info_at(location)
+        description = (info.description if info else None) or "see sites/gonex/inventory.toml"
+        attribute = str(location[-1]) if location else ""
+        entry = join_key(location[:-1])
+        if kind == "missing":
+            problems.append(
+                Problem(
+                    "E003",
+                    entry,
+                    f"{attribute} is missing.",
+                    f"add `{attribute} = ...`: {description}.",
+                    attribute=attribute,
+                )
+            )
+        elif kind == "extra_forbidden":
+            known = known_names(location[:-1])
+            guess = closest(attribute, known)
+            problems.append(
+                Problem(
+                    "E004",
+                    entry,
+                    f"'{attribute}' is not something {entry or 'the file'} can declare.",
+                    (f"did you mean '{guess}'? " if guess else "remove it or check its spelling; ")
+                    + "it can declare: "
+                    + ", ".join(known)
+                    + ".",
+                    attribute=attribute,
+                )
+            )
+        elif kind in ("missing_translation", "unknown_language"):
+            context = detail.get("ctx", {})
+            problems.append(
+                Problem(
+                    "E006",
+                    entry,
+                    f"{attribute}: {detail['msg']}.",
+                    f"write it in every language of the site ({context.get('languages')}), "
+                    f'e.g. {attribute} = {{ zh-hans = "…", en = "…" }}.',
+                    attribute=attribute,
+                )
+            )
+        else:
+            expected = next(
+                (words for prefix, words in KIND_WORDS.items() if kind.startswith(prefix)), None
+            )
+            if kind == "literal_error":
+                expected = "one of " + detail["ctx"]["expected"]
+            given = detail.get("input")
+            problems.append(
+                Problem(
+                    "E005",
+                    entry,
+                    f"{attribute} is {given!r}, but it must be {expected or detail['msg']}.",
+                    f"set {attribute} to {description}.",
+                    attribute=attribute,
+                )
+            )
+    return problems
+
+
+def _unwrap(annotation):
+    while True:
+        origin = get_origin(annotation)
+        if origin is Union or str(origin) == "types.UnionType":
+            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+        elif hasattr(annotation, "__metadata__"):
+            annotation = get_args(annotation)[0]
+        else:
+            return annotation
+
+
+def _model_at(location):
+    """The model class a location points into, or None."""
+    current = Inventory
+    for part in location:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = _model_field(current, part)
+            if info is None:
+                return None
+            current = info.annotation
+        elif get_origin(current) in (Mapping, dict):
+            current = get_args(current)[1]
+        elif get_origin(current) in (tuple, list):
+            current = get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _model_field(model, name):
+    for field_name, info in model.model_fields.items():
+        if name in (field_name, info.alias):
+            return info
+    return None
+
+
+def field_info_at(location):
+    model = _model_at(location[:-1]) if location else None
+    return _model_field(model, location[-1]) if model else None
+
+
+def known_names(location) -> list[str]:
+    model = _model_at(location)
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items() if name != "key"]
+
+
+# --- The current site, cached ---------------------------------------------------------------
+
+
+def site_signature(directory: Path, inventory_path: Path | None = None) -> tuple:
+    """Size and modification time of every file of the site: what a reload watches."""
+    files = [inventory_path or directory / INVENTORY_FILE]
+    policy = directory / POLICY_FOLDER
+    if policy.is_dir():
+        files += sorted(p for p in policy.rglob("*") if p.is_file())
+    signature = []
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:
+            signature.append((str(path), None, None))
+        else:
+            signature.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(signature)
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, Site] = {}
+
+
+def current_site() -> Site:
+    """The site of ``settings.SITE_DIR``, loaded again when one of its files changed."""
+    directory = Path(settings.SITE_DIR)
+    signature = site_signature(directory)
+    site = _loaded.get(directory)
+    if site is not None and site.signature == signature:
+        return site
+    with _lock:
+        site = _loaded.get(directory)
+        if site is None or site.signature != signature:
+            site = site_load(directory)
+            _loaded[directory] = site
+        return site
+
+
+def current_inventory() -> Inventory:
+    """The inventory in force on this server: typed, frozen, cached.
+
+    Raises InventoryError when the site's files are broken (start-up checks stop first).
+    """
+    return current_site().inventory
+
+
+def site_cache_clear() -> None:
+    """Forget loaded sites, e.g. after a test changes settings that name cookies."""
+    with _lock:
+        _loaded.clear()

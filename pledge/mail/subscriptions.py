@@ -1,0 +1,95 @@
+"""Mailing-list subscriptions with double opt-in (P13, P17)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionStatus
+from pledge.mail.services import mail_send
+from pledge.people.models import ConsentMethod, Source
+from pledge.people.services import consent_record, person_upsert
+from pledge.vault.audit import audit_record
+
+CONFIRM_DAYS = 7
+
+
+def list_subject(list_key: str) -> str:
+    """The consent subject of a mailing list, as recorded in people.Consent."""
+    return f"list:{list_key}"
+
+
+@transaction.atomic
+def subscription_request(
+    *, email: str, lists: list[str], language: str, consent_text: str, actor
+) -> SubscriptionRequest:
+    """Keep the signup aside and email a confirmation link; nothing is subscribed yet."""
+    token = secrets.token_urlsafe(32)
+    request = SubscriptionRequest.objects.create(
+        email=email.strip(),
+        lists=sorted(set(lists)),
+        language=language,
+        consent_text=consent_text,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=timezone.now() + timedelta(days=CONFIRM_DAYS),
+    )
+    mail_send(
+        kind="subscription_confirm",
+        to=request.email,
+        language=language,
+        context={
+            "link_path": reverse("web:subscription_confirm", args=[token]),
+            "days": CONFIRM_DAYS,
+        },
+        actor=actor,
+    )
+    audit_record(actor=actor, action="subscription.requested", target=request)
+    return request
+
+
+def subscription_request_find(token: str) -> SubscriptionRequest | None:
+    return SubscriptionRequest.objects.filter(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+    ).first()
+
+
+@transaction.atomic
+def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | None):
+    """The link was followed: the person exists now, is on each list, and the consent is proof."""
+    person, _created = person_upsert(
+        actor="visitor", source=Source.WEB_FORM, email=request.email, language=request.language
+    )
+    now = timezone.now()
+    for list_key in request.lists:
+        Subscription.objects.update_or_create(
+            person=person,
+            list_key=list_key,
+            defaults={
+                "status": SubscriptionStatus.ACTIVE,
+                "confirmed_at": now,
+                "unsubscribed_at": None,
+            },
+        )
+        consent_record(
+            person=person,
+            subject=list_subject(list_key),
+            granted=True,
+            text=request.consent_text,
+            language=request.language,
+            method=ConsentMethod.DOUBLE_OPT_IN,
+            actor="visitor",
+            form="newsletter",
+            policy_version=policy_version,
+        )
+    audit_record(actor="visitor", action="subscription.confirmed", target=person)
+    request.delete()
+    return person
+
+
+def subscription_requests_purge() -> int:
+    """Unconfirmed signups past their week are deleted (nothing was ever subscribed)."""
+    deleted, _ = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

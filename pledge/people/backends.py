@@ -1,0 +1,29 @@
+"""Visitors log in with their email address, looked up by blind index (no plaintext login)."""
+
+from django.contrib.auth.backends import ModelBackend
+
+from pledge.people.services import person_find_by_email
+
+
+class EmailAccountBackend(ModelBackend):
+    """``authenticate(request, username=<email>, password=...)`` for visitor accounts only."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if not username or "@" not in username or password is None:
+            return None
+        person = person_find_by_email(username)
+        account = getattr(person, "account", None) if person else None
+        if account is None:
+            # Spend the same time as a real check, so timing does not reveal who has an account.
+            from django.contrib.auth.hashers import make_password
+
+            make_password(password)
+            return None
+        user = account.user
+        if (
+            user.is_staff
+            or not user.check_password(password)
+            or not self.user_can_authenticate(user)
+        ):
+            return None
+        return user

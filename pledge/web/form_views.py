@@ -1,0 +1,126 @@
+"""The public forms: one view renders and receives any form declared in the inventory."""
+
+import json
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from pledge.intake.defence import (
+    HONEYPOT_FIELD,
+    POW_FIELD,
+    SUM_FIELD,
+    SUM_TOKEN_FIELD,
+    challenge_issue,
+    sum_issue,
+)
+from pledge.intake.forms import form_class
+from pledge.intake.notice import collection_notice
+from pledge.intake.services import (
+    guardian_confirm,
+    guardian_pending_find,
+    submission_receive,
+)
+from pledge.inventory.services import policy_in_force
+from pledge.mail.subscriptions import subscription_confirm, subscription_request_find
+from pledge.vault.access import client_ip
+
+OUTCOME_TEMPLATES = {
+    "stored": "web/forms/thanks.html",
+    "guardian_pending": "web/forms/guardian_pending.html",
+    "confirm_email": "web/forms/check_inbox.html",
+}
+
+
+def form_page_context(form, *, message=""):
+    question = sum_issue()
+    return {
+        "form": form,
+        "collection": form.collection,
+        "notice": collection_notice(form.collection),
+        "challenge": json.dumps(challenge_issue()),
+        "sum": question,
+        "fields": {
+            "honeypot": HONEYPOT_FIELD,
+            "pow": POW_FIELD,
+            "sum": SUM_FIELD,
+            "sum_token": SUM_TOKEN_FIELD,
+        },
+        "message": message,
+    }
+
+
+def attribution_of(request) -> dict:
+    """Where the visitor arrived from (a promotional or affiliate link), if the site kept it."""
+    return {}
+
+
+@require_http_methods(["GET", "POST"])
+def form_page(request, form_key: str, template: str = "web/forms/form.html"):
+    try:
+        form_cls = form_class(form_key)
+    except KeyError:
+        raise Http404(form_key) from None
+    if request.method != "POST":
+        return render(request, template, form_page_context(form_cls()))
+    outcome = submission_receive(
+        form_key=form_key,
+        data=request.POST,
+        files=request.FILES,
+        client_ip=client_ip(request),
+        language=get_language(),
+        attribution=attribution_of(request),
+    )
+    if outcome.kind in OUTCOME_TEMPLATES:
+        return render(
+            request,
+            OUTCOME_TEMPLATES[outcome.kind],
+            {"collection": outcome.form.collection, **outcome.details},
+        )
+    status = 429 if outcome.kind == "refused" else 400
+    return render(
+        request, template, form_page_context(outcome.form, message=outcome.message), status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def guardian(request, token: str):
+    """A parent or guardian reads what the minor sent and confirms it (P19)."""
+    pending = guardian_pending_find(token)
+    if pending is None:
+        return render(request, "web/forms/link_expired.html", status=404)
+    if request.method == "POST":
+        outcome = guardian_confirm(pending=pending)
+        if outcome.kind == "stored":
+            return render(request, "web/forms/guardian_confirmed.html")
+        return render(request, "web/forms/link_expired.html", status=400)
+    form_cls = form_class(pending.form)
+    answers = [
+        (form_cls.base_fields[key].label, value)
+        for key, value in pending.payload["answers"].items()
+        if key in form_cls.base_fields
+    ]
+    return render(
+        request,
+        "web/forms/guardian.html",
+        {"collection": form_cls.collection, "answers": answers, "pending": pending},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_confirm_page(request, token: str):
+    """Double opt-in: the emailed link shows a button; pressing it subscribes (P13).
+
+    A GET never subscribes, so a mail scanner that follows links cannot confirm for anyone.
+    """
+    subscription_request = subscription_request_find(token)
+    if subscription_request is None:
+        return render(request, "web/forms/link_expired.html", status=404)
+    if request.method == "POST":
+        version = policy_in_force()
+        subscription_confirm(
+            request=subscription_request, policy_version=version.number if version else None
+        )
+        return render(request, "web/forms/subscribed.html")
+    return render(request, "web/forms/subscription_confirm.html")
