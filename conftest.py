@@ -42,8 +42,9 @@ def ingest_in_the_test_transaction():
     The web server's group-commit writer (its own thread and connection) has its own tests,
     which ask for the ``group_commit`` fixture.
     """
-    from pledge.tracking import events, ingest, ratelimit
+    from pledge.tracking import declarations, events, ingest, ratelimit
 
+    declarations.declarations_cache_clear()
     ingest.ingest_writer_replace(ingest.InlineWriter(ingest.DatabaseSink()))
     ratelimit.beacon_limiter_reset()
     events.salts_cache_clear()

@@ -8,6 +8,7 @@ policy page and the code that sets cookies read the same declarations (P09).
 
 import hashlib
 import json
+import time
 
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import COOKIE_CATEGORIES
@@ -17,8 +18,27 @@ from pledge.inventory.services import policy_in_force
 CHOOSABLE_CATEGORIES = COOKIE_CATEGORIES[1:]
 
 
+# The inventory reloads itself when a file of the site changes, which it checks by listing and
+# stat-ing the site's files on every call: fine for a page, too dear for each beacon event (it
+# cost half the beacon's throughput). Tracking checks at most once a second per process.
+RECHECK_SECONDS = 1.0
+_cached: tuple = (None, 0.0)
+
+
 def _declarations():
-    return current_inventory()
+    global _cached
+    inventory, checked_at = _cached
+    now = time.monotonic()
+    if inventory is None or now - checked_at > RECHECK_SECONDS:
+        inventory = current_inventory()
+        _cached = (inventory, now)
+    return inventory
+
+
+def declarations_cache_clear() -> None:
+    """Read the inventory again on the next call (tests that change the site)."""
+    global _cached
+    _cached = (None, 0.0)
 
 
 # --- What the rest of tracking calls ----------------------------------------------------------

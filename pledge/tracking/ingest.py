@@ -20,9 +20,10 @@ import atexit
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ FLUSH = "flush"  # writes nothing: its commit means every earlier batch is commi
 IDLE_CLOSE_SECONDS = 5.0
 # Rows per INSERT: 17 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535.
 ROWS_PER_STATEMENT = 500
+SQLITE_LOCK_SECONDS = 20.0  # as long as Django's own timeout in settings.SQLITE_OPTIONS
 
 
 @dataclass(eq=False)
@@ -99,6 +101,7 @@ class DatabaseSink:
     def __init__(self, alias: str = "default"):
         self.alias = alias
         self._statements = None
+        self._tuned = None
 
     def statements(self, connection):
         if self._statements is None:
@@ -150,10 +153,38 @@ class DatabaseSink:
                 rows[LEAVE].append(values)
         if not any(rows.values()):
             return
-        with transaction.atomic(using=self.alias), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                self.write_postgresql(connection, statements, rows)
+        if connection.vendor == "sqlite":
+            self.write_sqlite(connection, statements, rows)
+            return
+        with transaction.atomic(using=self.alias):
+            self.write_postgresql(connection, statements, rows)
+
+    def write_sqlite(self, connection, statements, rows) -> None:
+        """SQLite: one multi-row INSERT per table, waiting for the write lock in short steps.
+
+        Each web process has a writer, and SQLite has one write lock. Its own busy handler
+        sleeps 1, 2, 5 ... up to 100 ms between tries, which put whole batches (and every
+        request waiting on them) 100 ms behind; retrying every half millisecond keeps the
+        wait to what the other writer's commit takes.
+        """
+        connection.ensure_connection()
+        if self._tuned is not connection.connection:  # a new connection: tune it once
+            connection.connection.execute("PRAGMA busy_timeout = 0")
+            self._tuned = connection.connection
+        deadline = time.monotonic() + SQLITE_LOCK_SECONDS
+        while True:
+            try:
+                with transaction.atomic(using=self.alias):
+                    self.write_sqlite_rows(connection, statements, rows)
                 return
+            except OperationalError as error:
+                locked = "locked" in str(error) or "busy" in str(error)
+                if not locked or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)
+
+    def write_sqlite_rows(self, connection, statements, rows) -> None:
+        with connection.cursor() as cursor:
             # Inserts before updates: a page's leave event may arrive in its view's batch.
             for kind in (VIEW, REQUEST):
                 prefix, row, suffix = statements[kind]
