@@ -194,8 +194,10 @@ def run_nginx(nginx: str, wrk_path: str, script: Path, directory: Path) -> dict:
         stop(process)
 
 
-def run_django(kind: str, naive: bool, wrk_path: str, script: Path, directory: Path) -> dict:
-    label = f"{'naive' if naive else 'pledge'}_{kind}"
+def run_django(
+    kind: str, naive: bool, wrk_path: str, script: Path, directory: Path, threads: int = 0
+) -> dict:
+    label = f"{'naive' if naive else 'pledge'}_{kind}_{threads}"
     database = Database(kind, directory, label)
     environment = {
         **os.environ,
@@ -207,6 +209,8 @@ def run_django(kind: str, naive: bool, wrk_path: str, script: Path, directory: P
         "PYTHONPATH": str(ROOT),
     }
     environment.pop("REDIS_URL", None)
+    if threads:
+        environment["PLEDGE_WEB_THREADS"] = str(threads)
     subprocess.run(
         [PYTHON, "-m", "pledge", "migrate", "--noinput", "-v0"], env=environment, check=True
     )
@@ -265,22 +269,24 @@ def main() -> None:
     cores = os.cpu_count()
     print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION}s, POST /beacon on 127.0.0.1, {cores} cores")
     header = ("server", "events/s", "p50 ms", "p99 ms", "non-2xx", "stored / answered")
-    print("| {:<30} | {:>9} | {:>7} | {:>7} | {:>7} | {:>17} |".format(*header))
-    print(f"|{'-' * 32}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
+    print("| {:<32} | {:>9} | {:>7} | {:>7} | {:>7} | {:>17} |".format(*header))
+    print(f"|{'-' * 34}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
     for name, result in rows:
         stored = f"{result['stored']} / {result['answered']}" if "stored" in result else "-"
         print(
-            f"| {name:<30} | {result['rate']:>9.0f} | {result['p50']:>7.2f} "
+            f"| {name:<32} | {result['rate']:>9.0f} | {result['p50']:>7.2f} "
             f"| {result['p99']:>7.2f} | {result['errors']:>7} | {stored:>17} |"
         )
     ceiling = rows[0][1]["rate"]
     print()
-    for kind in kinds:
-        pledge = dict(rows)[f"Pledge beacon, {kind}"]
+    for name, result in rows[1:]:
+        if not name.startswith("Pledge"):
+            continue
+        kind = name.split(", ")[1]
         naive = dict(rows)[f"naive Django view, {kind}"]
-        lost = max(0, pledge["answered"] - pledge["stored"])
+        lost = max(0, result["answered"] - result["stored"])
         print(
-            f"{kind}: Pledge = {pledge['rate'] / naive['rate']:.1f}x the naive view, "
-            f"{pledge['rate'] / ceiling * 100:.1f}% of nginx; "
+            f"{name}: {result['rate'] / naive['rate']:.1f}x the naive view, "
+            f"{result['rate'] / ceiling * 100:.1f}% of nginx; "
             f"acknowledged events missing from the database: {lost}"
         )
