@@ -257,9 +257,16 @@ def main() -> None:
     script.write_text(LUA)
     rows = [("nginx return 204 (ceiling)", run_nginx(nginx, wrk_path, script, directory))]
     kinds = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
+    kinds = [kind for kind in kinds if kind in os.environ.get("BENCH_KINDS", "sqlite,postgres")]
     for kind in kinds:
         rows.append(
             (f"Pledge beacon, {kind}", run_django(kind, False, wrk_path, script, directory))
+        )
+        rows.append(
+            (
+                f"Pledge beacon, {kind}, 32 threads",
+                run_django(kind, False, wrk_path, script, directory, threads=32),
+            )
         )
         rows.append(
             (f"naive Django view, {kind}", run_django(kind, True, wrk_path, script, directory))
