@@ -97,15 +97,16 @@ class Inbox:
         self.messages.append(message)
         return "250 Message accepted"
 
-    def wait_for(self, recipient: str, timeout: float = 20):
-        """The first message to ``recipient``, waiting for the worker to deliver it."""
+    def wait_for(self, recipient: str, subject: str = "", timeout: float = 20):
+        """The first message to ``recipient`` (whose subject starts with ``subject``), waiting
+        for the worker to deliver it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for message in self.messages:
-                if recipient in message.recipients:
+                if recipient in message.recipients and str(message["Subject"]).startswith(subject):
                     return message
             time.sleep(0.2)
-        raise AssertionError(f"no mail reached {recipient} within {timeout} s")
+        raise AssertionError(f"no mail {subject!r} reached {recipient} within {timeout} s")
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +138,13 @@ def server(tmp_path_factory, inbox):
     running = Server(environment, port)
     running.pledge("migrate", "--noinput")
     # The demo site: the staff administrator (its password kept for the tests) and policy v1.
-    running.admin_password = running.pledge("demo").split("Password:")[1].split()[0]
+    output = running.pledge("demo")
+    running.admin_password = output.split("Password:")[1].split()[0]
+    running.passwords = {"admin": running.admin_password} | {
+        line.split("Sales expert:")[1].split("/")[0].strip(): line.split("/")[1].split()[0]
+        for line in output.splitlines()
+        if "Sales expert:" in line
+    }
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(
         [sys.executable, "-m", "pledge", "serve", "--port", str(port), "--workers", "1"],
@@ -190,6 +197,21 @@ def page(browser):
 
 
 @pytest.fixture
+def context_of(browser):
+    """More pages, each in its own fresh browser profile (a second person at the same time)."""
+    contexts = []
+
+    def new_page():
+        context = browser.new_context()
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def page_without_javascript(browser):
     context = browser.new_context(java_script_enabled=False)
     yield context.new_page()
@@ -215,34 +237,35 @@ def totp_code(secret_base32: str, step: int) -> str:
 
 @pytest.fixture(scope="session")
 def staff_login(server):
-    """Log the demo administrator in through the real pages, past the second factor.
+    """Log a demo staff account in through the real pages, past the second factor.
 
-    The first call enrols the authenticator (keeping its key); later calls enter a fresh code:
-    codes are single-use, so each login takes a time step no earlier login used.
+    The first login of an account enrols its authenticator (keeping the key); later ones enter
+    a fresh code: codes are single-use, so each login takes a time step no earlier one used.
     """
-    state = {"secret": None, "last_step": -1}
+    secrets_by_user: dict[str, str] = {}
+    last_step: dict[str, int] = {}
 
-    def login(page, language_prefix="/en"):
+    def login(page, language_prefix="/en", username="admin"):
         page.goto(f"{server.url}{language_prefix}/console/login/")
-        page.locator("#id_username").fill("admin")
-        page.locator("#id_password").fill(server.admin_password)
+        page.locator("#id_username").fill(username)
+        page.locator("#id_password").fill(server.passwords[username])
         page.locator("form.form button[type=submit]").click()
-        if state["secret"] is None:
+        if username not in secrets_by_user:
             page.wait_for_url("**/console/login/enrol/**")
-            state["secret"] = page.locator("code.secret").inner_text()
+            secrets_by_user[username] = page.locator("code.secret").inner_text()
             step = int(time.time()) // 30
-            page.locator("#id_otp_token").fill(totp_code(state["secret"], step))
+            page.locator("#id_otp_token").fill(totp_code(secrets_by_user[username], step))
             page.locator("form.form button[type=submit]").click()
             page.locator("ul.codes").wait_for()
             page.locator("a.button").click()
         else:
             page.wait_for_url("**/console/login/verify/**")
-            step = max(int(time.time()) // 30, state["last_step"] + 1)
+            step = max(int(time.time()) // 30, last_step[username] + 1)
             while step > int(time.time()) // 30 + 1:  # beyond the accepted window: wait
                 time.sleep(1)
-            page.locator("#id_otp_token").fill(totp_code(state["secret"], step))
+            page.locator("#id_otp_token").fill(totp_code(secrets_by_user[username], step))
             page.locator("form.form button[type=submit]").click()
-        state["last_step"] = step
+        last_step[username] = step
         page.wait_for_url(f"{server.url}{language_prefix}/console/")
 
     return login

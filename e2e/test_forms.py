@@ -21,7 +21,7 @@ def test_demo_request_with_javascript_in_english(server, page, requested_hosts, 
     page.get_by_label("Email address").fill("ada.chen@e2e-demo.cn")
     page.get_by_label("Company").fill("E2E Robotics")
     page.get_by_label("Online").check()
-    page.get_by_label("Times that suit you").fill("Tuesday morning")
+    page.get_by_label("Weekday mornings (9:00\u201312:00)").check()
     page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)  # proof of work done
     page.get_by_role("button", name="Send").click()
     page.get_by_role("heading", name="Thank you").wait_for()

@@ -34,6 +34,8 @@ PERIODIC_JOBS = (
     ),
     Job("tracking.forget_salts", "pledge.tracking.tasks.forget_salts", timedelta(minutes=30)),
     Job("mail.retry_waiting", "pledge.mail.tasks.retry_waiting", timedelta(minutes=2)),
+    Job("meetings.send_reminders", "pledge.meetings.tasks.send_reminders", timedelta(minutes=10)),
+    Job("intake.purge_expired", "pledge.intake.tasks.purge_expired", timedelta(hours=1)),
 )
 
 

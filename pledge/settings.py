@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "pledge.mail",
     "pledge.tracking",
     "pledge.intake",
+    "pledge.meetings",
     "pledge.web",
     "pledge.console",
 ]

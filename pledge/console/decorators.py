@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from pledge.vault.access import access_require, client_ip, network_allowed
+from pledge.vault.access import access_require, client_ip, has_access, network_allowed
 from pledge.vault.two_factor import has_second_factor
 
 
@@ -34,7 +34,10 @@ def console_door(view):
     return wrapped
 
 
-def staff_view(permission: str | None = None):
+def staff_view(permission: str | tuple[str, ...] | None = None):
+    """``permission``: one the user must hold, or a tuple of which any one will do (the view's
+    service then checks the object itself: an expert's own lead, say)."""
+
     def decorate(view):
         @console_door
         @wraps(view)
@@ -45,7 +48,10 @@ def staff_view(permission: str | None = None):
             if not user.is_verified():
                 step = "console:verify" if has_second_factor(user) else "console:enrol"
                 return redirect(f"{reverse(step)}?next={request.get_full_path()}")
-            if permission:
+            if isinstance(permission, tuple):
+                if not any(has_access(user, one) for one in permission):
+                    access_require(user, permission[0])
+            elif permission:
                 access_require(user, permission)
             return view(request, *args, **kwargs)
 

@@ -126,3 +126,25 @@ class BlockedCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.form} {self.reason}: {self.count}"
+
+
+class ImportBatch(models.Model):
+    """One imported file (P06): its checked rows (encrypted, dropped once imported) and progress."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.CharField(max_length=60)
+    legal_basis = models.CharField(max_length=30)
+    file_name = models.CharField(max_length=200, blank=True)
+    rows = EncryptedJSONField(default=list)
+    errors = models.JSONField(default=list)  # [line, what to fix]; no values from the file
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"import {self.public_id}"

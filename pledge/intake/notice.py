@@ -14,10 +14,16 @@ class Notice:
     recipients: list  # processors that may receive any of this form's categories
     longest_retention_days: int
     policy_version: object  # PolicyVersion or None
+    submission_text: str  # the sentence kept as the proof of consent when the form is sent
 
 
 def collection_notice(collection: Collection) -> Notice:
+    from django.utils.translation import get_language
+
+    from pledge.intake.services import submission_notice_text
+
     inventory = current_inventory()
+    version = policy_in_force()
     categories = {declared.category for declared in collection.field_list}
     purposes = [inventory.use(use).name for use in collection.purposes if use in inventory.uses]
     recipients = [
@@ -32,5 +38,6 @@ def collection_notice(collection: Collection) -> Notice:
         longest_retention_days=max(
             (declared.retention_days for declared in collection.field_list), default=0
         ),
-        policy_version=policy_in_force(),
+        policy_version=version,
+        submission_text=submission_notice_text(get_language(), version.number if version else None),
     )

@@ -8,8 +8,6 @@ creates or updates (P04-P07, P11, P17, P23). Every branch writes its audit entry
 mail in the same transaction.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,7 +28,8 @@ from pledge.intake.models import (
     StoredFile,
     Submission,
 )
-from pledge.intake.uploads import CheckedFile, upload_delete, upload_store
+from pledge.intake.signals import submission_stored
+from pledge.intake.uploads import CheckedFile, upload_store
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection
 from pledge.inventory.services import policy_in_force
@@ -39,6 +38,7 @@ from pledge.mail.subscriptions import subscription_request
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
 from pledge.vault.audit import audit_record
+from pledge.vault.tokens import link_token, link_token_hash
 
 GUARDIAN_DAYS = 7
 FEEDBACK_REPLY_DAYS = 30
@@ -54,16 +54,6 @@ class Outcome:
     form: DeclaredForm
     message: str = ""
     details: dict = field(default_factory=dict)
-
-
-def token_pair() -> tuple[str, str]:
-    """A secret for an emailed link, and the hash kept in the database."""
-    token = secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def blocked_count_add(*, form_key: str, reason: str) -> None:
@@ -177,6 +167,7 @@ def person_submission_store(
         phone=cleaned.get("phone", ""),
         company=cleaned.get("company") or cleaned.get("employer") or "",
         language=language,
+        policy_version=version.number if version else None,
     )
     submission = Submission.objects.create(
         form=collection.key,
@@ -203,6 +194,7 @@ def person_submission_store(
         target=submission,
         details={"form": collection.key, "person_created": created},
     )
+    submission_stored.send(sender=Submission, submission=submission, person=person)
     notify(submission=submission, person=person, collection=collection, language=language)
     return Outcome("stored", form, details={"submission": submission, "person": person})
 
@@ -222,10 +214,44 @@ def files_store(*, submission: Submission, collection: Collection, cleaned: dict
             )
 
 
+def submission_notice_text(language: str, policy_version: int | None) -> str:
+    """The sentence every form shows above its button, in the visitor's language (P25)."""
+    with translation.override(language):
+        return translation.gettext(
+            "Sending this form means your information is processed under our privacy policy, "
+            "version %(number)s."
+        ) % {"number": policy_version}
+
+
 def consents_record(
     *, person, collection: Collection, cleaned: dict, language: str, method: str, policy_version
 ) -> None:
-    """P17: one proof per ticked consent box, with the exact words the visitor saw."""
+    """P17, P25: what the visitor agreed to, each with the exact words they saw.
+
+    Sending the form, after its notice, is consent to the form's declared purposes whose legal
+    basis is consent; each ticked consent box is consent to its own purposes.
+    """
+    inventory = current_inventory()
+    # Purposes of the answers themselves; a consent box's purposes need the box ticked.
+    answered = dict.fromkeys(
+        use
+        for declared in collection.field_list
+        if not declared.consent
+        for use in declared.purposes
+    )
+    for use in answered:
+        if use in inventory.uses and inventory.use(use).legal_basis == "consent":
+            consent_record(
+                person=person,
+                subject=use,
+                granted=True,
+                text=submission_notice_text(language, policy_version),
+                language=language,
+                method=ConsentMethod.FORM_SUBMISSION,
+                actor=VISITOR,
+                form=collection.key,
+                policy_version=policy_version,
+            )
     for declared in collection.consent_fields:
         if declared.widget == "checkbox" and cleaned.get(declared.key):
             for use in declared.purposes:
@@ -308,7 +334,7 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
             ),
         )
         return Outcome("invalid", form)
-    token, digest = token_pair()
+    token, digest = link_token()
     with transaction.atomic():
         files = {}
         for declared in collection.field_list:
@@ -355,7 +381,7 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
 def guardian_pending_find(token: str) -> GuardianPending | None:
     """The pending submission behind an emailed link, if it has not expired."""
     return GuardianPending.objects.filter(
-        token_hash=token_hash(token), expires_at__gt=timezone.now()
+        token_hash=link_token_hash(token), expires_at__gt=timezone.now()
     ).first()
 
 
@@ -402,15 +428,3 @@ def guardian_confirm(*, pending: GuardianPending) -> Outcome:
         audit_record(actor="guardian", action="guardian.confirmed", target=pending)
         pending.delete()
     return outcome
-
-
-def guardian_pending_purge() -> int:
-    """Delete minors' submissions no guardian confirmed in time, with their files."""
-    expired = GuardianPending.objects.filter(expires_at__lte=timezone.now())
-    count = 0
-    for pending in expired:
-        for stored in pending.payload.get("files", {}).values():
-            upload_delete(stored["stored_name"])
-        pending.delete()
-        count += 1
-    return count

@@ -1,7 +1,5 @@
 """Mailing-list subscriptions with double opt-in (P13, P17)."""
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,6 +11,7 @@ from pledge.mail.services import mail_send
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
 from pledge.vault.audit import audit_record
+from pledge.vault.tokens import link_token, link_token_hash
 
 CONFIRM_DAYS = 7
 
@@ -27,13 +26,13 @@ def subscription_request(
     *, email: str, lists: list[str], language: str, consent_text: str, actor
 ) -> SubscriptionRequest:
     """Keep the signup aside and email a confirmation link; nothing is subscribed yet."""
-    token = secrets.token_urlsafe(32)
+    token, digest = link_token()
     request = SubscriptionRequest.objects.create(
         email=email.strip(),
         lists=sorted(set(lists)),
         language=language,
         consent_text=consent_text,
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        token_hash=digest,
         expires_at=timezone.now() + timedelta(days=CONFIRM_DAYS),
     )
     mail_send(
@@ -52,7 +51,7 @@ def subscription_request(
 
 def subscription_request_find(token: str) -> SubscriptionRequest | None:
     return SubscriptionRequest.objects.filter(
-        token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+        token_hash=link_token_hash(token), expires_at__gt=timezone.now()
     ).first()
 
 
@@ -89,7 +88,7 @@ def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | 
     return person
 
 
-def subscription_requests_purge() -> int:
+def subscription_requests_purge(*, dry_run: bool = False) -> int:
     """Unconfirmed signups past their week are deleted (nothing was ever subscribed)."""
-    deleted, _ = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    expired = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now())
+    return expired.count() if dry_run else expired.delete()[0]

@@ -53,6 +53,8 @@ class Person(models.Model):
     )
     language = models.CharField(max_length=10, default="zh-hans")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB_FORM)
+    # The policy version in force when Pledge first held data about this person (P23).
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,6 +84,7 @@ class PersonNameToken(models.Model):
 
 class ConsentMethod(models.TextChoices):
     FORM = "form", _("Checkbox on a form")
+    FORM_SUBMISSION = "form_submission", _("Sending a form, after its notice")
     DOUBLE_OPT_IN = "double_opt_in", _("Confirmed by an emailed link")
     BANNER = "banner", _("Cookie banner")
     PORTAL = "portal", _("Privacy portal")
@@ -132,3 +135,23 @@ class Account(models.Model):
 
     def __str__(self):
         return f"account {self.person_id}"
+
+
+class Provenance(models.Model):
+    """Where a person's data came from, each time it came (P06, P07): source, basis, when.
+
+    ``source`` is a declared collection point or other source of the inventory (``demo``,
+    ``third_parties`` ...); ``batch`` names the import it came in, if any.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="provenance")
+    kind = models.CharField(max_length=20, choices=Source.choices)
+    source = models.CharField(max_length=60)
+    legal_basis = models.CharField(max_length=30)
+    batch = models.UUIDField(null=True, blank=True)
+    notice_due = models.DateField(null=True, blank=True)  # the notice owed to the person
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.kind}:{self.source}"

@@ -213,6 +213,7 @@ def person_upsert(
     phone: str = "",
     company: str = "",
     language: str = "zh-hans",
+    policy_version: int | None = None,
 ) -> tuple[Person, bool]:
     """The person with this address, updated with what they just gave, or a new one.
 
@@ -231,6 +232,7 @@ def person_upsert(
             phone=phone.strip(),
             organization=organization,
             language=language,
+            policy_version=policy_version,
         )
         return person, True
     changed = []

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.web import account_views, form_views, views
+from pledge.web import account_views, booking_views, form_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("cookies/v/<int:number>/", views.cookie_policy_version, name="cookies_version"),
     # The forms of P05, each built from its declaration in the inventory.
     path("demo/", form_views.form_page, {"form_key": "demo"}, name="demo"),
+    path("demo/booking/<str:token>/", booking_views.booking, name="booking"),
     path("interest/", form_views.form_page, {"form_key": "interest"}, name="interest"),
     path("contact/", form_views.form_page, {"form_key": "contact"}, name="contact"),
     path("feedback/", form_views.form_page, {"form_key": "feedback"}, name="feedback"),

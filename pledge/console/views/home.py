@@ -1,13 +1,18 @@
 from django.shortcuts import render
 
 from pledge.console.decorators import staff_view
+from pledge.meetings.leads import leads_today
 from pledge.vault.access import ROLE_NAMES, roles_of
 
 
 @staff_view()
 def home(request):
+    """What needs doing today, for whoever is signed in."""
     return render(
         request,
         "console/home.html",
-        {"roles": [ROLE_NAMES[role] for role in roles_of(request.user)]},
+        {
+            "roles": [ROLE_NAMES[role] for role in roles_of(request.user)],
+            "leads": leads_today(actor=request.user),
+        },
     )

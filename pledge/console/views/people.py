@@ -1,8 +1,15 @@
-from django.shortcuts import get_object_or_404, render
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
 
 from pledge.console.decorators import staff_view
-from pledge.people.models import Person
-from pledge.people.services import people_search, person_timeline, person_view
+from pledge.meetings.people import (
+    do_not_contact_set,
+    organization_open,
+    person_open,
+    person_timeline,
+)
+from pledge.people.models import Organization, Person
+from pledge.people.services import people_search
 
 
 @staff_view("view_person")
@@ -16,8 +23,48 @@ def search(request):
     )
 
 
-@staff_view("view_person")
+@staff_view(("view_person", "work_own_leads"))
 def detail(request, public_id):
-    person = person_view(person=get_object_or_404(Person, public_id=public_id), actor=request.user)
-    timeline = person_timeline(person=person, actor=request.user)
-    return render(request, "console/person.html", {"person": person, "timeline": timeline})
+    """A person's page: their data and timeline, for the privacy officer or their expert."""
+    person = get_object_or_404(Person.objects.select_related("organization"), public_id=public_id)
+    if request.method == "POST":
+        do_not_contact_set(
+            person=person,
+            value=request.POST.get("do_not_contact") == "1",
+            actor=request.user,
+            reason=request.POST.get("reason", "")[:300],
+        )
+        return redirect("console:person", public_id=person.public_id)
+    person_open(person=person, actor=request.user)
+    return render(
+        request, "console/person.html", {"person": person, "timeline": person_timeline(person)}
+    )
+
+
+@staff_view("view_person")
+def organizations(request):
+    query = request.GET.get("q", "").strip()[:200]
+    found = Organization.objects.order_by("domain")
+    if query:
+        found = found.filter(domain__icontains=query) | found.filter(name__icontains=query)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    return render(request, "console/organizations.html", {"page": page, "query": query})
+
+
+@staff_view("view_person")
+def organization(request, public_id):
+    organization = get_object_or_404(Organization, public_id=public_id)
+    if request.method == "POST":
+        do_not_contact_set(
+            organization=organization,
+            value=request.POST.get("do_not_contact") == "1",
+            actor=request.user,
+            reason=request.POST.get("reason", "")[:300],
+        )
+        return redirect("console:organization", public_id=organization.public_id)
+    organization_open(organization=organization, actor=request.user)
+    return render(
+        request,
+        "console/organization.html",
+        {"organization": organization, "people": organization.people.order_by("created_at")},
+    )

@@ -123,3 +123,13 @@ def test_the_limiter_counts_in_redis_when_configured(settings, redis_url):
     with pytest.raises(Refused):
         rate_hit("email", "redis-test@example.cn", limit=3)
     caches["limits"].clear()
+
+
+def test_staff_see_refusal_counts_and_nothing_else(client, client_for, marketer, support):
+    from pledge.intake.services import blocked_count_add
+
+    blocked_count_add(form_key="demo", reason="honeypot")
+    blocked_count_add(form_key="demo", reason="honeypot")
+    page = client_for(marketer).get("/en/console/forms/").content.decode()
+    assert "<td>Book a free demo</td><td>0</td><td>2</td>" in page
+    assert client_for(support).get("/en/console/forms/").status_code == 403

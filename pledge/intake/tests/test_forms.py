@@ -49,7 +49,7 @@ DEMO = {
     "company": "示例科技有限公司",
     "phone": "+86 138 0013 8000",
     "meeting_mode": "online",
-    "preferred_times": "周二上午",
+    "preferred_times": ["weekday_morning"],
     "interests": "客户管理",
 }
 
@@ -133,7 +133,8 @@ def test_no_consent_box_is_ticked_in_advance_p17(client):
 
 def test_a_ticked_consent_is_recorded_with_the_exact_words(client, published_policy):
     post(client, "/en/demo/", {**DEMO, "future_communications": "on"})
-    consent = Consent.objects.get()
+    consent = Consent.objects.get(method="form")
+    assert consent.subject == "marketing.communications.email"
     assert consent.granted and consent.method == "form" and consent.form == "demo"
     assert consent.language == "en"
     assert consent.policy_version == published_policy.number
@@ -143,7 +144,23 @@ def test_a_ticked_consent_is_recorded_with_the_exact_words(client, published_pol
 
 def test_an_unticked_consent_records_nothing(client):
     post(client, "/demo/", DEMO)
-    assert not Consent.objects.exists()
+    assert not Consent.objects.filter(subject="marketing.communications.email").exists()
+
+
+def test_sending_a_form_is_consent_to_its_declared_purposes_with_the_notice_words(
+    client, published_policy
+):
+    post(client, "/en/demo/", DEMO)
+    subjects = set(
+        Consent.objects.filter(method="form_submission").values_list("subject", flat=True)
+    )
+    assert subjects == {"sales", "essential.service.operations.support"}
+    consent = Consent.objects.filter(method="form_submission").first()
+    assert consent.text == (
+        "Sending this form means your information is processed under our privacy policy, "
+        f"version {published_policy.number}."
+    )
+    assert consent.text in client.get("/en/demo/").content.decode()
 
 
 def test_feedback_is_stored_without_any_person_p20(client):
@@ -257,7 +274,7 @@ def test_newsletter_subscribes_nobody_until_the_link_is_followed(client):
     client.post(f"/en/newsletter/confirm/{token}/")
     subscription = Subscription.objects.get()
     assert subscription.list_key == "newsletter" and subscription.status == "active"
-    assert Consent.objects.get().method == "double_opt_in"
+    assert Consent.objects.get(subject="list:newsletter").method == "double_opt_in"
     assert not SubscriptionRequest.objects.exists()
 
 

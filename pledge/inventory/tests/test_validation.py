@@ -262,7 +262,7 @@ def test_feedback_keeping_an_email_with_the_answers_is_refused_p20_e030(site_cop
 
 
 def test_a_form_field_without_widget_is_refused_e031(site_copy):
-    site_copy.edit('widget = "datetime_preferences"\n', "")
+    site_copy.edit_in("forms.demo.fields.preferred_times", 'widget = "multichoice"\n', "")
     problem = only(site_copy.problems(), "E031")
     assert problem.entry == "forms.demo.fields.preferred_times"
 

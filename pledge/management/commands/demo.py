@@ -1,8 +1,10 @@
 """``pledge demo``: loads the Gonex demo site into an empty database.
 
 It publishes version 1 of the privacy and cookie policies when none is published yet,
-creates the staff administrator and prints the password once; running it again changes
-nothing (``--reset-password`` prints a new password for the same account).
+creates the staff administrator and two sales experts with their weekly availability, sends
+three sample requests through the real forms' services (so they appear as leads), and prints
+the staff passwords once; running it again changes nothing (``--reset-password`` prints a new
+password for the administrator).
 """
 
 import secrets
@@ -10,6 +12,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.http import QueryDict
 
 from pledge.inventory.services import policy_in_force, policy_publish
 
@@ -45,12 +48,109 @@ class Command(BaseCommand):
         else:
             admin.set_password(password)
             admin.save(update_fields=["password"])
+        experts = [] if reset_password else self.sample_experts()
+        if not reset_password:
+            self.sample_requests()
         self.stdout.write(
             self.style.SUCCESS("Demo loaded.")
             + "\n  Staff login: http://127.0.0.1:8000/console/login/"
             + f"\n  Username:    {ADMIN_USERNAME}"
             + f"\n  Password:    {password}   (shown once; keep it)"
         )
+        for username, expert_password in experts:
+            self.stdout.write(f"  Sales expert: {username} / {expert_password}   (shown once)")
+
+    def sample_experts(self):
+        """Two sales experts, each with a working week, taking the sales forms' leads."""
+        from datetime import time
+
+        from pledge.meetings.models import Availability, Expert
+        from pledge.vault.access import SYSTEM, Role
+        from pledge.vault.staff import staff_create
+
+        created = []
+        for username, name, languages in (
+            ("chen.jing", "陈静 Chen Jing", ["zh-hans", "en"]),
+            ("li.ming", "李明 Li Ming", ["zh-hans"]),
+        ):
+            user, expert_password = staff_create(
+                username=username,
+                email=f"{username}@letsgonex.com",
+                roles=[Role.SALES_EXPERT],
+                actor=SYSTEM,
+            )
+            expert = Expert.objects.create(
+                user=user,
+                display_name=name,
+                languages=languages,
+                forms=["demo", "interest", "contact"],
+                meeting_link=f"https://meet.letsgonex.cn/{username}",
+                office_address="Gonex, Shanghai",
+            )
+            Availability.objects.bulk_create(
+                Availability(expert=expert, weekday=weekday, start=start, end=end)
+                for weekday in range(5)
+                for start, end in ((time(9), time(12)), (time(13), time(18)))
+            )
+            created.append((username, expert_password))
+        return created
+
+    def sample_requests(self):
+        """Three visitors' requests, through the same path a real post takes."""
+        from pledge.intake.defence import SUM_FIELD, SUM_TOKEN_FIELD, sum_issue
+        from pledge.intake.services import submission_receive
+
+        samples = (
+            (
+                "demo",
+                "zh-hans",
+                {
+                    "name": "王芳",
+                    "email": "wang.fang@example-logistics.cn",
+                    "company": "示例物流有限公司",
+                    "phone": "+86 138 0000 0001",
+                    "meeting_mode": "online",
+                    "preferred_times": ["weekday_morning"],
+                    "interests": "客户管理和服务台",
+                },
+            ),
+            (
+                "interest",
+                "en",
+                {
+                    "name": "Daniel Ho",
+                    "email": "daniel.ho@example-retail.com",
+                    "employer": "Example Retail",
+                    "topic": "product",
+                    "business_need": "We want to automate our returns process.",
+                },
+            ),
+            (
+                "contact",
+                "zh-hans",
+                {
+                    "name": "赵磊",
+                    "email": "zhao.lei@example-soft.cn",
+                    "company": "示例软件",
+                    "subject": "分销合作",
+                    "message": "我们希望在华南地区分销贵公司的产品。",
+                    "inquiry_type": "distributor",
+                },
+            ),
+        )
+        for form_key, language, answers in samples:
+            question = sum_issue()
+            data = QueryDict(mutable=True)
+            for key, value in answers.items():
+                if isinstance(value, list):
+                    data.setlist(key, value)
+                else:
+                    data[key] = value
+            data[SUM_TOKEN_FIELD] = question.token
+            data[SUM_FIELD] = str(question.left + question.right)
+            submission_receive(
+                form_key=form_key, data=data, files={}, client_ip="127.0.0.1", language=language
+            )
 
     def publish_first_policy(self):
         """A fresh site shows a versioned policy: version 1, from the Gonex inventory (P23)."""

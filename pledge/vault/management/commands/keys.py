@@ -1,26 +1,10 @@
 """``pledge keys``: generate a key entry, see what is under which key, rotate."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
+from pledge.progress import progress_bar
 from pledge.vault.keys import KeyRingError, current_ring, new_entry
 from pledge.vault.rotation import encrypted_models, rotate_model, stale_count
-
-
-def progress_bar(label: str, stream):
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width if not total else int(width * done / total)
-        percent = 100 if not total else int(100 * done / total)
-        stream.write(
-            f"\r{label:<28} [{'#' * filled}{'-' * (width - filled)}] {done}/{total} {percent}%"
-        )
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
 
 
 class Command(BaseCommand):
@@ -66,6 +50,6 @@ class Command(BaseCommand):
             rotate_model(
                 model,
                 batch_size=options["batch_size"],
-                progress=progress_bar(model._meta.label, sys.stderr),
+                progress=progress_bar(model._meta.label, self.stderr._out),
             )
         self.stdout.write(f"Every personal value is now under key {ring.primary.id}.")

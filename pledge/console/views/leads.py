@@ -1,0 +1,90 @@
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from pledge.console.decorators import staff_view
+from pledge.meetings.leads import (
+    lead_access,
+    lead_assign,
+    lead_note_add,
+    lead_status_set,
+    leads_for,
+)
+from pledge.meetings.models import Expert, Lead, LeadStatus
+from pledge.meetings.scheduling import booking_invitation_send, lead_slots
+from pledge.vault.access import has_access
+
+LEAD_ROLES = ("view_all_leads", "work_own_leads")
+
+
+@staff_view(LEAD_ROLES)
+def inbox(request):
+    status = request.GET.get("status", "")
+    form = request.GET.get("form", "")
+    unassigned = request.GET.get("unassigned") == "1"
+    leads = leads_for(
+        actor=request.user,
+        status=status if status in LeadStatus.values else "",
+        form=form[:40],
+        unassigned=unassigned,
+    )
+    page = Paginator(leads, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/leads.html",
+        {
+            "page": page,
+            "statuses": LeadStatus.choices,
+            "status": status,
+            "form": form,
+            "unassigned": unassigned,
+        },
+    )
+
+
+@staff_view(LEAD_ROLES)
+def detail(request, public_id):
+    lead = get_object_or_404(
+        Lead.objects.select_related("person", "owner", "submission"), public_id=public_id
+    )
+    lead_access(lead=lead, actor=request.user)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "status":
+                lead_status_set(
+                    lead=lead, status=request.POST.get("status", ""), actor=request.user
+                )
+            elif action == "note":
+                lead_note_add(lead=lead, text=request.POST.get("text", ""), actor=request.user)
+            elif action == "assign":
+                expert = get_object_or_404(Expert, pk=request.POST.get("expert") or 0)
+                lead_assign(lead=lead, expert=expert, actor=request.user)
+                if lead.form == "demo":
+                    booking_invitation_send(lead=lead)
+            elif action == "invite":
+                booking_invitation_send(lead=lead)
+            return redirect("console:lead", public_id=lead.public_id)
+        except ValidationError as invalid:
+            error = " ".join(invalid.messages)
+    slots, _ = lead_slots(lead)
+    return render(
+        request,
+        "console/lead.html",
+        {
+            "lead": lead,
+            "answers": sorted(lead.submission.answers.items()),
+            "notes": lead.notes.select_related("author"),
+            "meetings": lead.meetings.select_related("expert"),
+            "statuses": LeadStatus.choices,
+            "experts": (
+                Expert.objects.filter(active=True)
+                if has_access(request.user, "view_all_leads")
+                else []
+            ),
+            "slots": slots[:5],
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -1,0 +1,22 @@
+"""Background work of intake: thin tasks that take ids and call a service."""
+
+from django_tasks import task
+
+from pledge.intake.imports import import_batch_run
+from pledge.intake.models import ImportBatch
+from pledge.vault.access import SYSTEM
+
+
+@task()
+def run_import(batch_id: int) -> int:
+    batch = ImportBatch.objects.get(pk=batch_id)
+    import_batch_run(batch, actor=batch.created_by or SYSTEM)
+    return batch.done
+
+
+@task()
+def purge_expired() -> int:
+    """What ``pledge purge --yes`` deletes, run by the scheduler (pledge/scheduler.py)."""
+    from pledge.intake.management.commands.purge import JOBS
+
+    return sum(job(dry_run=False) for job in JOBS.values())

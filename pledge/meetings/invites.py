@@ -1,0 +1,43 @@
+"""iCalendar invitations (RFC 5545/5546) for booked demos, made with the icalendar library."""
+
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from pledge.inventory.loader import current_inventory
+
+
+def invite_ics(meeting, *, method: str) -> str:
+    """The meeting as a calendar object: REQUEST to book or update, CANCEL to call it off.
+
+    The UID never changes and SEQUENCE grows on every change, so calendar programs update the
+    event they already hold instead of adding a second one.
+    """
+    organisation = current_inventory().organisation
+    calendar = Calendar()
+    calendar.add("prodid", "-//Pledge//Gonex demo bookings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"{meeting.public_id}@{organisation.domain}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.ends_at)
+    event.add("sequence", meeting.sequence)
+    event.add("summary", f"{organisation.name} demo · {meeting.expert.display_name}")
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("location", vText(meeting.location))
+    if meeting.mode == "online":
+        event.add("url", meeting.location)
+    organizer = vCalAddress(f"mailto:{organisation.service_mailbox}")
+    organizer.params["cn"] = vText(str(organisation.name))
+    event.add("organizer", organizer)
+    for address, name in (
+        (meeting.lead.person.email, meeting.lead.person.name),
+        (meeting.expert.user.email, meeting.expert.display_name),
+    ):
+        attendee = vCalAddress(f"mailto:{address}")
+        attendee.params["cn"] = vText(name or address)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()

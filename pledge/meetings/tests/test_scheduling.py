@@ -1,0 +1,179 @@
+"""Demo scheduling (P25, P01): slots, booking with invites to both sides, no double booking."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+from icalendar import Calendar
+
+from pledge.mail.models import Message
+from pledge.meetings.models import Meeting
+from pledge.meetings.scheduling import (
+    fits,
+    lead_slots,
+    meeting_book,
+    meeting_cancel,
+    meeting_reschedule,
+    meetings_remind,
+)
+from pledge.meetings.tests.test_leads import request_demo
+from pledge.people.models import Organization
+
+pytestmark = pytest.mark.django_db
+
+
+def ics_of(message_kind: str, to: str) -> Calendar:
+    for message in Message.objects.filter(kind=message_kind).order_by("-id"):
+        if message.to == to:
+            return Calendar.from_ical(message.attachments[0]["content"])
+    raise AssertionError(f"no {message_kind} to {to}")
+
+
+def event_of(calendar: Calendar):
+    return next(component for component in calendar.walk("VEVENT"))
+
+
+def test_slots_fit_the_visitors_times_and_leave_notice(client, policy, expert):
+    lead = request_demo(client, "slots@example-co.cn")
+    slots, all_fit = lead_slots(lead)
+    assert all_fit and slots
+    assert all(fits(slot, ["weekday_morning"]) for slot in slots)
+    assert all(slot.starts_at >= timezone.now() + timedelta(hours=12) for slot in slots)
+
+
+def test_booking_emails_both_sides_a_valid_invite_over_smtp(
+    client, policy, expert, smtp_server, django_capture_on_commit_callbacks
+):
+    lead = request_demo(client, "book@example-co.cn")
+    slot = lead_slots(lead)[0][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting = meeting_book(lead=lead, slot_key=slot.key, actor="visitor")
+    recipients = {address for message in smtp_server.messages for address in message.recipients}
+    assert {"book@example-co.cn", "sam@letsgonex.com"} <= recipients
+    invite = next(
+        part
+        for message in smtp_server.messages
+        if "sam@letsgonex.com" in message.recipients
+        for part in message.iter_attachments()
+        if part.get_filename() == "invite.ics"
+    )
+    calendar = Calendar.from_ical(invite.get_content())
+    event = event_of(calendar)
+    assert calendar["method"] == "REQUEST"
+    assert event.decoded("dtstart") == meeting.starts_at
+    assert str(event["uid"]) == f"{meeting.public_id}@letsgonex.cn"
+    assert meeting.location == "https://meet.letsgonex.cn/sam"
+    expert_mail = next(m for m in smtp_server.messages if "sam@letsgonex.com" in m.recipients)
+    assert "weekday_morning" in expert_mail.get_body(("plain",)).get_content()  # answers carried
+
+
+def test_a_taken_slot_is_refused(client, policy, expert):
+    first = request_demo(client, "first@example-co.cn")
+    second = request_demo(client, "second@example-co.cn")
+    slot = lead_slots(first)[0][0]
+    meeting_book(lead=first, slot_key=slot.key, actor="visitor")
+    with pytest.raises(ValidationError):
+        meeting_book(lead=second, slot_key=slot.key, actor="visitor")
+    assert slot.key not in {s.key for s in lead_slots(second)[0]}
+
+
+def test_reschedule_keeps_the_event_and_raises_its_sequence_then_cancel(client, policy, expert):
+    lead = request_demo(client, "move@example-co.cn")
+    slots = lead_slots(lead)[0]
+    meeting = meeting_book(lead=lead, slot_key=slots[0].key, actor="visitor")
+    meeting_reschedule(meeting=meeting, slot_key=slots[1].key, actor="visitor")
+    moved = event_of(ics_of("meeting_rescheduled", "move@example-co.cn"))
+    assert str(moved["uid"]) == f"{meeting.public_id}@letsgonex.cn"
+    assert moved["sequence"] == 1 and moved.decoded("dtstart") == slots[1].starts_at
+    meeting_cancel(meeting=meeting, actor="visitor")
+    cancelled = ics_of("meeting_cancelled", "move@example-co.cn")
+    assert cancelled["method"] == "CANCEL" and event_of(cancelled)["sequence"] == 2
+
+
+def test_the_visitor_books_reschedules_and_cancels_from_the_link(client, policy, expert):
+    import re
+
+    request_demo(client, "page@example-co.cn")
+    body = Message.objects.get(kind="booking_invitation").body_text
+    path = re.search(r"(/en/demo/booking/[^/\s]+/)", body).group(1)
+    page = client.get(path).content.decode()
+    first, second = re.findall(r'name="slot" value="(\w+)"', page)[:2]
+    assert (
+        "Your demo is booked"
+        in client.post(path, {"action": "book", "slot": first}).content.decode()
+    )
+    client.post(path, {"action": "book", "slot": second})
+    meeting = Meeting.objects.get()
+    assert meeting.sequence == 1
+    assert "cancelled" in client.post(path, {"action": "cancel"}).content.decode()
+    assert client.get("/en/demo/booking/not-a-token/").status_code == 404
+
+
+def test_a_made_up_slot_is_refused_with_a_message(client, policy, expert):
+    import re
+
+    request_demo(client, "fake@example-co.cn")
+    body = Message.objects.get(kind="booking_invitation").body_text
+    path = re.search(r"(/en/demo/booking/[^/\s]+/)", body).group(1)
+    response = client.post(path, {"action": "book", "slot": "19990101T0000"})
+    assert response.status_code == 400
+    assert "no longer free" in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
+def test_reminders_go_once_a_day_before(client, policy, expert):
+    lead = request_demo(client, "remind@example-co.cn")
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    assert meetings_remind(now=meeting.starts_at - timedelta(days=3)) == 0
+    assert meetings_remind(now=meeting.starts_at - timedelta(hours=20)) == 1
+    assert meetings_remind(now=meeting.starts_at - timedelta(hours=19)) == 0
+    assert Message.objects.filter(kind="meeting_reminder").count() == 2  # visitor and expert
+
+
+def test_do_not_contact_stops_the_booking_invitation_p01(client, policy, expert):
+    from pledge.people.services import person_upsert
+
+    person, _ = person_upsert(actor="system", source="staff", email="quiet@example-co.cn")
+    person.do_not_contact = True
+    person.save()
+    request_demo(client, "quiet@example-co.cn")
+    assert not Message.objects.filter(kind="booking_invitation").exists()
+
+
+def test_an_organisation_on_do_not_contact_stops_invitations_and_reminders_p01(
+    client, policy, expert
+):
+    lead = request_demo(client, "boss@quiet-corp.cn")
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    Organization.objects.filter(domain="quiet-corp.cn").update(do_not_contact=True)
+    request_demo(client, "staff@quiet-corp.cn")
+    assert Message.objects.filter(kind="booking_invitation").count() == 1  # only the first
+    assert meetings_remind(now=meeting.starts_at - timedelta(hours=20)) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bookings_of_one_slot_make_one_meeting(client, policy, expert):
+    leads = [request_demo(client, f"race{n}@example-co.cn") for n in range(4)]
+    slot_key = lead_slots(leads[0])[0][0].key
+    outcomes = []
+
+    def book(lead):
+        try:
+            meeting_book(lead=lead, slot_key=slot_key, actor="visitor")
+            outcomes.append("booked")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(lead,)) for lead in leads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "refused", "refused", "refused"]
+    assert Meeting.objects.filter(expert=expert).count() == 1

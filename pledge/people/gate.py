@@ -1,0 +1,76 @@
+"""The purpose gate: the one place that decides whether a use of a person's data is allowed (P11).
+
+``may(person, use)`` answers with a ``Decision`` that says why. Every outbound contact and every
+use of personal data asks it; nothing else decides. It checks, in order:
+
+1. the use is declared in the inventory in force (an undeclared purpose does not exist, and
+   selling is never declared, P12);
+2. do-not-contact, for the person or their whole organisation, stops every contact use (P01);
+3. a use whose legal basis is consent needs the person's latest word on it to be a yes (P11,
+   P17); submitting a form counts as consent to that form's declared purposes, recorded as such;
+4. a use that the policy version the data was collected under did not declare is refused,
+   unless the person consented to it under a later version (P23: never less protection for
+   data collected earlier without the person's consent).
+"""
+
+from dataclasses import dataclass
+
+from pledge.inventory.loader import current_inventory
+from pledge.inventory.models import PolicyVersion
+from pledge.people.models import Person
+
+# Uses that reach out to the person: what do-not-contact stops (P01).
+CONTACT_USES = frozenset(
+    {
+        "sales",
+        "marketing.communications.email",
+        "marketing.communications",
+        "marketing",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def declared_in(version_number: int | None, use: str) -> bool:
+    """Whether policy version ``version_number`` declared ``use`` (True if none was in force)."""
+    if version_number is None:
+        return True
+    version = PolicyVersion.objects.filter(number=version_number).only("inventory").first()
+    return version is None or use in (version.inventory.get("uses") or {})
+
+
+def may(person: Person, use: str) -> Decision:
+    inventory = current_inventory()
+    if use not in inventory.uses:
+        return Decision(False, f"'{use}' is not a purpose declared in the inventory")
+    is_contact = use in CONTACT_USES or use.startswith("marketing.")
+    if is_contact and person.do_not_contact:
+        return Decision(False, "the person asked not to be contacted (P01)")
+    if is_contact and person.organization_id and person.organization.do_not_contact:
+        return Decision(False, "the person's organisation asked not to be contacted (P01)")
+    latest = person.consents.filter(subject=use).order_by("-created_at", "-id").first()
+    if inventory.use(use).legal_basis == "consent":
+        if latest is None or not latest.granted:
+            return Decision(False, f"no consent to '{use}' (P11, P17)")
+        if not declared_in(latest.policy_version, use):
+            return Decision(False, f"'{use}' was not declared when consent was given (P23)")
+        return Decision(True, f"consented under policy version {latest.policy_version}")
+    if latest is not None and not latest.granted:
+        return Decision(False, f"the person withdrew '{use}'")
+    if not declared_in(person.policy_version, use):
+        newer_consent = latest is not None and latest.granted
+        if not newer_consent:
+            return Decision(
+                False,
+                f"'{use}' was not declared in policy version {person.policy_version}, under "
+                "which the data was collected, and the person has not agreed to it since (P23)",
+            )
+    return Decision(True, f"legal basis: {inventory.use(use).legal_basis}")
