@@ -12,6 +12,8 @@ and query, ``r`` the page's referrer, ``l`` the browser's language, and for ``le
 view's id and ``s`` the seconds the page was visible. Anything else is ignored (SECURITY.md P2).
 """
 
+import itertools
+import os
 import re
 import secrets
 import time
@@ -45,14 +47,26 @@ COMMON_HEADERS = [
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload")
 
 
-def new_event_id() -> str:
-    """32 hex digits: milliseconds since 1970, then 80 random bits (like UUIDv7).
+_id_prefix = secrets.token_hex(4)  # this process; renewed after a fork (below)
+_id_pid = os.getpid()
+_id_counter = itertools.count()
 
-    Time first, so page views enter the event-id index at its end: a commit of hundreds of
-    events touches a few index pages instead of one random page each (measured: 8x faster
-    commits on SQLite). beacon.js makes its ids the same way.
+
+def new_event_id() -> str:
+    """32 hex digits: milliseconds since 1970, then 80 bits unique to this process and event.
+
+    Time first (like UUIDv7), so page views enter the event-id index at its end: a commit of
+    hundreds of events touches a few index pages instead of one random page each (measured:
+    7x cheaper commits on SQLite). beacon.js makes its ids the same way, with random bits.
+    The rest is a random per-process prefix and a counter: unique without asking the
+    kernel for randomness on every event.
     """
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    global _id_prefix, _id_pid
+    if _id_pid != os.getpid():
+        _id_prefix, _id_pid = secrets.token_hex(4), os.getpid()
+    return (
+        f"{time.time_ns() // 1_000_000:012x}{_id_prefix}{next(_id_counter) & 0xFFFFFFFFFFFF:012x}"
+    )
 
 
 def is_https(environ) -> bool:
