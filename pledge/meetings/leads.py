@@ -6,12 +6,15 @@ round-robin to the active expert who serves the form, the inquiry type and the l
 has waited longest since their last lead.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead, LeadNote, LeadStatus
 from pledge.vault.access import SYSTEM, access_require, has_access, refuse
 from pledge.vault.audit import audit_record
@@ -63,6 +66,18 @@ def lead_assign(*, lead: Lead, expert: Expert, actor) -> None:
         audit_record(
             actor=actor, action="lead.assigned", target=lead, details={"expert": expert.pk}
         )
+        if expert.user.email:
+            # The owner's note carries no personal data, only the way to the lead.
+            mail_send(
+                kind="lead_assigned",
+                to=expert.user.email,
+                language=(expert.languages or [settings.LANGUAGE_CODE])[0],
+                context={
+                    "form": lead.form,
+                    "lead_path": reverse("console:lead", args=[lead.public_id]),
+                },
+                actor=actor,
+            )
 
 
 def lead_access(*, lead: Lead, actor) -> Lead:

@@ -104,3 +104,11 @@ def test_viewing_a_lead_is_audited(client, client_for, policy, expert):
     assert AuditEntry.objects.filter(
         action="lead.viewed", object_id=str(lead.public_id), actor=expert.user
     ).exists()
+
+
+def test_the_owner_is_told_of_a_new_lead_without_personal_data(client, policy, expert):
+    lead = request_demo(client, "told@example-co.cn")
+    note = Message.objects.get(kind="lead_assigned")
+    assert note.to == "sam@letsgonex.com"
+    assert str(lead.public_id) in note.body_text
+    assert "told@example-co.cn" not in note.body_text and "Vic Tor" not in note.body_text
