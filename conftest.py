@@ -35,6 +35,25 @@ def tasks_run_immediately(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def ingest_in_the_test_transaction():
+    """Page views and request-log rows are written at once, in the test's transaction.
+
+    The web server's group-commit writer (its own thread and connection) has its own tests,
+    which ask for the ``group_commit`` fixture.
+    """
+    from pledge.tracking import declarations, events, ingest, ratelimit
+
+    declarations.declarations_cache_clear()
+    ingest.ingest_writer_replace(ingest.InlineWriter(ingest.DatabaseSink()))
+    ratelimit.beacon_limiter_reset()
+    events.salts_cache_clear()
+    yield
+    ingest.ingest_writer_replace(None)
+    ratelimit.beacon_limiter_reset()
+    events.salts_cache_clear()
+
+
 class SmtpServer:
     """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "pledge.vault",
     "pledge.people",
     "pledge.mail",
+    "pledge.tracking",
     "pledge.intake",
     "pledge.meetings",
     "pledge.cases",
@@ -112,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pledge.tracking.middleware.TrackingMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -144,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "pledge.web.context_processors.site",
+                "pledge.web.context_processors.tracking",
             ],
         },
     },
@@ -351,6 +354,13 @@ CONTENT_SECURITY_POLICY = {
 PLEDGE_WEB_WORKERS = env_int("PLEDGE_WEB_WORKERS", 2)
 # Threads per web worker running Django; each may hold one database connection.
 PLEDGE_WEB_THREADS = env_int("PLEDGE_WEB_THREADS", 2 * (os.cpu_count() or 1) + 1)
+
+# --- Tracking (pledge/tracking) --------------------------------------------------------------
+# Beacon events one address may send per minute (SECURITY.md B3); counted in Redis when
+# REDIS_URL is set (refused while Redis does not answer, B4), else in each web process.
+PLEDGE_BEACON_RATE_LIMIT = env_int("PLEDGE_BEACON_RATE_LIMIT", 600)
+# Aggregates below this many visitors are hidden on the dashboard (k-anonymity, P15).
+PLEDGE_AGGREGATE_MIN_COUNT = env_int("PLEDGE_AGGREGATE_MIN_COUNT", 5)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from pledge.console.views import (
     outbox,
     people,
     staff,
+    tracking,
 )
 
 app_name = "console"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("account/", auth.account, name="account"),
     path("people/", people.search, name="people"),
     path("people/<uuid:public_id>/", people.detail, name="person"),
+    path("aggregates/", tracking.aggregates_view, name="aggregates"),
+    path("consents/", tracking.consents_view, name="consents"),
     path("organizations/", people.organizations, name="organizations"),
     path("organizations/<uuid:public_id>/", people.organization, name="organization"),
     path("import/", imports.upload, name="import"),

@@ -12,3 +12,11 @@ def run_import(batch_id: int) -> int:
     batch = ImportBatch.objects.get(pk=batch_id)
     import_batch_run(batch, actor=batch.created_by or SYSTEM)
     return batch.done
+
+
+@task()
+def purge_expired() -> int:
+    """What ``pledge purge --yes`` deletes, run by the scheduler (pledge/scheduler.py)."""
+    from pledge.intake.management.commands.purge import JOBS
+
+    return sum(job(dry_run=False) for job in JOBS.values())

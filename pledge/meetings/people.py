@@ -16,6 +16,7 @@ from pledge.meetings.leads import person_visible_to_expert
 from pledge.meetings.models import Lead, Meeting
 from pledge.people.models import OptOutChannel, OptOutKind, Organization, Person
 from pledge.people.optouts import opt_out_lift, opt_out_set
+from pledge.people.registry import providers
 from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.audit import audit_record
 
@@ -96,6 +97,13 @@ def person_timeline(person: Person) -> list[Event]:
             detail=f"{meeting.get_status_display()} · {meeting.expert.display_name}",
         )
         for meeting in Meeting.objects.filter(lead__person=person).select_related("expert")
+    ]
+    # What other apps link to the person (tracking's stitched visits and cookie consents, P10).
+    events += [
+        Event(at=entry.at, kind=entry.kind, title=entry.summary, source=entry.provider)
+        for provider in providers()
+        if provider.timeline is not None
+        for entry in provider.timeline(person)
     ]
     return sorted(events, key=lambda event: event.at, reverse=True)
 

@@ -2,6 +2,11 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from pledge.tracking.banner import banner_wording
+from pledge.tracking.beacon import new_event_id
+from pledge.tracking.consent import consent_for
+from pledge.tracking.events import referrer_domain
+
 
 def site(request):
     """What every public and console page needs: the site's name and its language links."""
@@ -18,4 +23,25 @@ def site(request):
             }
             for code, name in settings.LANGUAGES
         ],
+    }
+
+
+def tracking(request):
+    """The consent banner (shown until a choice is made) and the no-script beacon pixel."""
+    consent = consent_for(request)
+    domain = referrer_domain(request.META.get("HTTP_REFERER", ""), request.get_host())
+    return {
+        "consent": consent,
+        "consent_allowed": [
+            category
+            for category in ("preferences", "analytics", "marketing")
+            if consent.allows(category)
+        ],
+        "banner": banner_wording(),
+        "banner_open": consent.asks,
+        "beacon_pixel": {
+            "id": new_event_id(),
+            "path": request.get_full_path(),
+            "referrer": f"//{domain}" if domain else "",
+        },
     }

@@ -24,6 +24,7 @@ from pledge.intake.services import (
 )
 from pledge.inventory.services import policy_in_force
 from pledge.mail.subscriptions import subscription_confirm, subscription_request_find
+from pledge.tracking.services import attribution_for, visitor_id_for, visits_stitch
 from pledge.vault.access import client_ip
 
 OUTCOME_TEMPLATES = {
@@ -53,7 +54,7 @@ def form_page_context(form, *, message=""):
 
 def attribution_of(request) -> dict:
     """Where the visitor arrived from (a promotional or affiliate link), if the site kept it."""
-    return {}
+    return attribution_for(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,6 +73,11 @@ def form_page(request, form_key: str, template: str = "web/forms/form.html"):
         language=get_language(),
         attribution=attribution_of(request),
     )
+    person = outcome.details.get("person") if outcome.kind == "stored" else None
+    if person is not None:
+        # P10: a consenting visitor's earlier visits join their record; without consent,
+        # visitor_id_for gives None and nothing is linked.
+        visits_stitch(visitor_id=visitor_id_for(request), person=person, actor="visitor")
     if outcome.kind in OUTCOME_TEMPLATES:
         return render(
             request,

@@ -5,6 +5,9 @@ from pledge.web import account_views, booking_views, form_views, portal_views, v
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("consent/", views.consent_save, name="consent"),
+    path("cookie-settings/", views.cookie_settings, name="cookie_settings"),
+    path("cookie-settings/proof.json", views.cookie_proof, name="cookie_proof"),
     path("privacy/", views.privacy_policy, name="privacy"),
     path("privacy/versions/", views.policy_versions, name="policy_versions"),
     path("privacy/v/<int:number>/", views.privacy_policy_version, name="privacy_version"),

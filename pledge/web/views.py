@@ -1,10 +1,21 @@
-from django.http import Http404
+import json
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from pledge.inventory import services as policies
 from pledge.inventory.models import PolicyVersion
+from pledge.tracking import declarations
+from pledge.tracking.consent import TOKEN, consent_for
+from pledge.tracking.models import ConsentMethod
+from pledge.tracking.services import consent_choose, consent_history, consent_record_export
 
 DOCUMENT_TITLES = {"privacy": _("Privacy policy"), "cookies": _("Cookie policy")}
 
@@ -101,3 +112,103 @@ def policy_diff(request, older, newer):
 def careers(request):
     """Open positions, and the way to apply (the job application form, P05)."""
     return render(request, "web/careers.html")
+
+
+def token_or_empty(value: str) -> str:
+    return value if TOKEN.match(value) else ""
+
+
+def same_origin(request) -> bool:
+    """The banner's form posts from this site only (checked on Origin, see consent_save)."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None:
+        return request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
+    scheme = "https" if request.is_secure() else "http"
+    return origin == f"{scheme}://{request.get_host()}"
+
+
+@csrf_exempt  # P09: no CSRF cookie on every page for the banner; Origin is checked instead
+@require_POST
+def consent_save(request):
+    """Record a choice from the banner or the settings page, set the cookies, go back.
+
+    Browsers send Origin with every form POST, so a cross-site form cannot forge a choice;
+    this keeps the CSRF cookie (declared for pages with forms) off pages that only show the
+    banner.
+    """
+    if not same_origin(request):
+        return HttpResponseForbidden("Choices are made on this site.")
+    method = request.POST.get("decision", "")
+    if method not in ConsentMethod.values:
+        return HttpResponse("Unknown choice.", status=400, content_type="text/plain")
+    current = consent_for(request)
+    consent_cookie = declarations.cookie("consent")
+    visitor_cookie = declarations.cookie("visitor")
+    choice = consent_choose(
+        current=current,
+        method=method,
+        categories=request.POST.getlist("category"),
+        language=get_language(),
+        visitor_key=token_or_empty(request.COOKIES.get(visitor_cookie.name, "")),
+    )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("web:home")
+    response = HttpResponseRedirect(target, status=303)
+    secure = settings.SESSION_COOKIE_SECURE
+    response.set_cookie(
+        consent_cookie.name,
+        choice.cookie_value,
+        max_age=choice.cookie_max_age,
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    if choice.visitor_key:
+        response.set_cookie(
+            visitor_cookie.name,
+            choice.visitor_key,
+            max_age=visitor_cookie.lifetime_seconds,
+            secure=secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(visitor_cookie.name, samesite="Lax")
+    if "marketing" not in choice.record.granted:
+        response.delete_cookie(declarations.cookie("arrival").name, samesite="Lax")
+    return response
+
+
+def cookie_settings(request):
+    """Change or withdraw a choice at any time, and see this browser's consent history."""
+    consent = consent_for(request)
+    return render(
+        request,
+        "web/cookie_settings.html",
+        {
+            "records": consent_history(consent_id=consent.consent_id),
+            "cookies_by_category": declarations.cookies_by_category(),
+            "saved": request.GET.get("saved") == "1",
+        },
+    )
+
+
+def cookie_proof(request):
+    """This browser's consent records as JSON: the visitor's own proof of what they chose."""
+    consent = consent_for(request)
+    records = consent_history(consent_id=consent.consent_id)
+    body = json.dumps(
+        {
+            "consent_id": consent.consent_id,
+            "records": [consent_record_export(record) for record in records],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cookie-consent.json"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -25,6 +25,7 @@ from pledge.meetings.models import Expert, Lead, LeadNote, Meeting
 from pledge.people.models import Account, ConsentMethod, OptOutKind, Provenance
 from pledge.people.optouts import opt_out_set
 from pledge.people.services import consent_record, person_upsert
+from pledge.tracking.models import BannerText, ConsentRecord, PageView, Visitor
 from pledge.vault.access import SYSTEM
 
 PDF = b"%PDF-1.7\n% CV of a seeded person\ntrailer << >>\n%%EOF\n"
@@ -55,6 +56,7 @@ def seed_everything(tag: str) -> Seeded:
         "typed_at_login": email.upper(),
         "lead_note": f"{tag} wants it before June",
         "import_row_name": f"{tag.title()} From A List",
+        "visited_path": f"/en/{tag}-pricing/",
     }
     person, _ = person_upsert(
         actor=SYSTEM,
@@ -109,6 +111,32 @@ def seed_everything(tag: str) -> Seeded:
         ends_at=timezone.now() + timedelta(days=3, hours=1),
         mode="online",
         location=f"https://meet.letsgonex.cn/{tag}",
+    )
+
+    # tracking: a stitched browser, a page it viewed, and the cookie choice it made
+    visitor_key = f"{tag}-visitor"[:32]
+    Visitor.objects.create(key=visitor_key, person=person, stitched_at=timezone.now())
+    PageView.objects.create(
+        event_id=f"{tag}-view"[:32],
+        at=timezone.now(),
+        path=needles["visited_path"],
+        visitor_key=visitor_key,
+        language="en",
+    )
+    banner, _ = BannerText.objects.get_or_create(
+        hash="0" * 64, defaults={"language": "en", "text": "We use cookies."}
+    )
+    ConsentRecord.objects.create(
+        consent_id=f"{tag}-consent"[:32],
+        visitor_key=visitor_key,
+        person=person,
+        choices={"analytics": True, "marketing": False},
+        method="accept_all",
+        banner_text=banner,
+        declarations_hash="0" * 16,
+        language="en",
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=365),
     )
 
     # intake: their row in a list not imported yet, beside someone else's

@@ -1,0 +1,25 @@
+from django.shortcuts import render
+
+from pledge.console.decorators import staff_view
+from pledge.tracking.queries import aggregates
+from pledge.tracking.services import consent_records
+
+
+@staff_view("view_aggregates")
+def aggregates_view(request):
+    """Site usage in aggregate (P15), from the rollups, small counts hidden."""
+    try:
+        days = max(1, min(int(request.GET.get("days", 30)), 366))
+    except ValueError:
+        days = 30
+    return render(
+        request, "console/aggregates.html", {"report": aggregates(actor=request.user, days=days)}
+    )
+
+
+@staff_view("view_person")
+def consents_view(request):
+    """Consent records as proof: what a browser chose, when, and the banner text it saw."""
+    consent_id = request.GET.get("consent_id", "")[:64]
+    records = consent_records(actor=request.user, consent_id=consent_id)
+    return render(request, "console/consents.html", {"records": records, "consent_id": consent_id})

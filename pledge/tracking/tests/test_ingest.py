@@ -1,0 +1,63 @@
+"""The group-commit writer: an event is acknowledged only once committed (SECURITY.md R2)."""
+
+import threading
+
+import pytest
+from django.utils import timezone
+
+from pledge.tracking import ingest
+from pledge.tracking.beacon import new_event_id
+from pledge.tracking.models import PageView, RequestLogEntry
+from pledge.tracking.tests.conftest import send_beacon
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_concurrent_events_share_commits_and_every_acknowledged_one_is_stored(group_commit):
+    commits = []
+    write = group_commit.sink.write
+
+    def counting_write(events):
+        commits.append(len(events))
+        write(events)
+
+    group_commit.sink.write = counting_write
+    acknowledged = []
+
+    def visitor():
+        for _ in range(25):
+            if send_beacon({"id": (event_id := new_event_id()), "p": "/"}).status_code == 204:
+                acknowledged.append(event_id)
+
+    threads = [threading.Thread(target=visitor) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(acknowledged) == 200
+    stored = set(PageView.objects.values_list("event_id", flat=True))
+    assert stored == set(acknowledged)
+    assert len(commits) < 200  # several events per commit: no round trip per request
+
+
+def test_an_event_whose_commit_failed_is_not_acknowledged(group_commit):
+    def broken(events):
+        raise OSError("disk full")
+
+    group_commit.sink.write = broken
+    assert send_beacon({"p": "/"}).status_code == 503
+    assert not PageView.objects.exists()
+
+
+def test_request_log_rows_ride_the_same_commits(group_commit, client):
+    client.get("/en/")
+    assert group_commit.flush()
+    assert RequestLogEntry.objects.count() == 1
+
+
+def test_stop_commits_what_is_queued(group_commit):
+    fields = ("", "", "", "", "", "", "", "Chrome", "Linux", "computer", "en", False, "v", "")
+    batch = group_commit.submit(ingest.VIEW, (new_event_id(), timezone.now(), "/", *fields))
+    group_commit.stop()
+    assert batch.finished and batch.ok
+    assert PageView.objects.count() == 1
