@@ -22,6 +22,8 @@ $(VENV)/.installed-dev: requirements/dev.txt $(VENV)/.installed-base
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@
 
+# Links in the demo's output and in emails point at where the site runs.
+run: export PLEDGE_SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed-base
 	$(PLEDGE) migrate --noinput
 	$(PLEDGE) demo

@@ -9,6 +9,7 @@ nothing (``--reset-password`` prints a new password for the administrator).
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             self.sample_cases()
         self.stdout.write(
             self.style.SUCCESS("Demo loaded.")
-            + "\n  Staff login: http://127.0.0.1:8000/console/login/"
+            + f"\n  Staff login: {settings.PLEDGE_SITE_URL}/console/login/"
             + f"\n  Username:    {ADMIN_USERNAME}"
             + f"\n  Password:    {password}   (shown once; keep it)"
         )
