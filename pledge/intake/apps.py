@@ -8,5 +8,10 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from pledge.intake.providers import register
+        from pledge.intake.uploads import uploads_rotate, uploads_stale
+        from pledge.vault.rotation import file_rotation_register
 
         register()
+        file_rotation_register(
+            "intake uploads", stale=lambda: len(uploads_stale()), rotate=uploads_rotate
+        )

@@ -137,3 +137,28 @@ def upload_read(stored_name: str) -> bytes:
 def upload_delete(stored_name: str) -> None:
     if stored_name.endswith(".bin") and "/" not in stored_name:
         (upload_directory() / stored_name).unlink(missing_ok=True)
+
+
+def stored_key_id(path: Path) -> str:
+    with path.open("rb") as handle:
+        return handle.read(32).partition(b"\x00")[0].decode(errors="replace")
+
+
+def uploads_stale() -> list[Path]:
+    """Stored files still encrypted under a key other than the ring's primary."""
+    primary = current_ring().primary.id
+    return [path for path in upload_directory().glob("*.bin") if stored_key_id(path) != primary]
+
+
+def uploads_rotate(*, progress=lambda done, total: None) -> int:
+    """Re-encrypt every stored file under the primary key; each file replaced atomically."""
+    ring = current_ring()
+    stale = uploads_stale()
+    progress(0, len(stale))
+    for done, path in enumerate(stale, start=1):
+        content = ring.decrypt_bytes(path.read_bytes(), context=CONTEXT)
+        partial = path.with_suffix(".rotating")
+        partial.write_bytes(ring.encrypt_bytes(content, context=CONTEXT))
+        partial.replace(path)
+        progress(done, len(stale))
+    return len(stale)

@@ -73,3 +73,13 @@ def rotate_model(
         done += len(batch)
         last_pk = batch[-1].pk
         progress(done, total)
+
+
+# Encrypted data kept outside the tables (uploaded files): each owner registers how to count
+# what is still under an older key and how to rewrite it, so ``pledge keys rotate`` leaves
+# nothing behind that dropping the old key would make unreadable.
+FILE_ROTATIONS: dict[str, tuple[Callable[[], int], Callable[..., int]]] = {}
+
+
+def file_rotation_register(label: str, *, stale: Callable[[], int], rotate: Callable[..., int]):
+    FILE_ROTATIONS[label] = (stale, rotate)

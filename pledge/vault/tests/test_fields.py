@@ -117,3 +117,20 @@ def test_keys_status_reports_what_is_left_under_older_keys(settings):
     call_command("keys", "status", stdout=output)
     assert "people.Person                1 rows under older keys" in output.getvalue()
     assert "Run `pledge keys rotate` before removing any older key." in output.getvalue()
+
+
+@pytest.mark.django_db
+def test_key_rotation_rewrites_uploaded_files_too_c2(settings, tmp_path):
+    from pledge.intake.uploads import CheckedFile, upload_read, upload_store
+
+    settings.MEDIA_ROOT = tmp_path
+    old = new_entry("old")
+    settings.PLEDGE_KEYS = old
+    stored = upload_store(CheckedFile("cv.pdf", ".pdf", "application/pdf", b"%PDF-1.7 cv"))
+    settings.PLEDGE_KEYS = f"{new_entry('new')},{old}"
+    status = StringIO()
+    call_command("keys", "status", stdout=status)
+    assert "intake uploads               1 files under older keys" in status.getvalue()
+    call_command("keys", "rotate", stdout=StringIO(), stderr=StringIO())
+    settings.PLEDGE_KEYS = settings.PLEDGE_KEYS.split(",")[0]  # the old key is dropped
+    assert upload_read(stored) == b"%PDF-1.7 cv"

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pledge.progress import progress_bar
 from pledge.vault.keys import KeyRingError, current_ring, new_entry
-from pledge.vault.rotation import encrypted_models, rotate_model, stale_count
+from pledge.vault.rotation import FILE_ROTATIONS, encrypted_models, rotate_model, stale_count
 
 
 class Command(BaseCommand):
@@ -40,6 +40,10 @@ class Command(BaseCommand):
                 count = stale_count(model)
                 stale_total += count
                 self.stdout.write(f"  {model._meta.label:<28} {count} rows under older keys")
+            for label, (stale, _rotate) in FILE_ROTATIONS.items():
+                count = stale()
+                stale_total += count
+                self.stdout.write(f"  {label:<28} {count} files under older keys")
             self.stdout.write(
                 "Everything is under the primary key: older keys may be removed."
                 if not stale_total
@@ -52,4 +56,6 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 progress=progress_bar(model._meta.label, self.stderr._out),
             )
+        for label, (_stale, rotate) in FILE_ROTATIONS.items():
+            rotate(progress=progress_bar(label, self.stderr._out))
         self.stdout.write(f"Every personal value is now under key {ring.primary.id}.")
