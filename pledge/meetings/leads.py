@@ -33,10 +33,6 @@ def lead_from_submission(sender, *, submission, person, **kwargs) -> Lead | None
     expert = expert_next_for(lead)
     if expert is not None:
         lead_assign(lead=lead, expert=expert, actor=SYSTEM)
-    if lead.form == "demo":
-        from pledge.meetings.scheduling import booking_invitation_send
-
-        booking_invitation_send(lead=lead)
     return lead
 
 
@@ -56,7 +52,11 @@ def expert_next_for(lead: Lead) -> Expert | None:
 
 
 def lead_assign(*, lead: Lead, expert: Expert, actor) -> None:
-    """Give ``lead`` to ``expert``; by hand this needs ``view_all_leads``."""
+    """Give ``lead`` to ``expert``; by hand this needs ``view_all_leads``.
+
+    The expert is told (no personal data in the note); a demo not booked yet sends the visitor
+    their booking link for this expert's hours (P25), unless they asked not to be contacted.
+    """
     access_require(actor, "view_all_leads", target=lead)
     with transaction.atomic():
         now = timezone.now()
@@ -78,6 +78,10 @@ def lead_assign(*, lead: Lead, expert: Expert, actor) -> None:
                 },
                 actor=actor,
             )
+        if lead.form == "demo" and not lead.meetings.filter(status="booked").exists():
+            from pledge.meetings.scheduling import booking_invitation_send
+
+            booking_invitation_send(lead=lead)
 
 
 def lead_access(*, lead: Lead, actor) -> Lead:

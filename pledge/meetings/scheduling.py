@@ -132,6 +132,24 @@ def booking_invitation_send(*, lead: Lead) -> bool:
     return True
 
 
+def booking_invitation_resend(*, lead: Lead, actor) -> None:
+    """Staff send the visitor a fresh booking link (the old one stops working); audited."""
+    from pledge.meetings.leads import lead_access_check
+
+    lead_access_check(lead, actor)
+    if lead.owner is None:
+        raise ValidationError(_("Assign an expert first: the link offers that expert's hours."))
+    decision = may(lead.person, "sales")
+    if not decision:
+        raise ValidationError(
+            _("No link was sent: %(reason)s. Clear do-not-contact first if they ask again.")
+            % {"reason": decision.reason}
+        )
+    with transaction.atomic():
+        booking_invitation_send(lead=lead)
+        audit_record(actor=actor, action="lead.booking_link_sent", target=lead)
+
+
 def location_for(expert: Expert, mode: str, meeting: Meeting | None = None) -> str:
     if mode == MeetingMode.IN_PERSON:
         return expert.office_address or current_inventory().organisation.domain

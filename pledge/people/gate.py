@@ -15,6 +15,8 @@ use of personal data asks it; nothing else decides. It checks, in order:
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.models import PolicyVersion
 from pledge.people.models import Person
@@ -50,27 +52,36 @@ def declared_in(version_number: int | None, use: str) -> bool:
 def may(person: Person, use: str) -> Decision:
     inventory = current_inventory()
     if use not in inventory.uses:
-        return Decision(False, f"'{use}' is not a purpose declared in the inventory")
+        return Decision(
+            False, _("“%(use)s” is not a purpose declared in the inventory") % {"use": use}
+        )
     is_contact = use in CONTACT_USES or use.startswith("marketing.")
     if is_contact and person.do_not_contact:
-        return Decision(False, "the person asked not to be contacted (P01)")
+        return Decision(False, _("the person asked not to be contacted (P01)"))
     if is_contact and person.organization_id and person.organization.do_not_contact:
-        return Decision(False, "the person's organisation asked not to be contacted (P01)")
+        return Decision(False, _("the person's organisation asked not to be contacted (P01)"))
     latest = person.consents.filter(subject=use).order_by("-created_at", "-id").first()
     if inventory.use(use).legal_basis == "consent":
         if latest is None or not latest.granted:
-            return Decision(False, f"no consent to '{use}' (P11, P17)")
+            return Decision(False, _("no consent to “%(use)s” (P11, P17)") % {"use": use})
         if not declared_in(latest.policy_version, use):
-            return Decision(False, f"'{use}' was not declared when consent was given (P23)")
-        return Decision(True, f"consented under policy version {latest.policy_version}")
+            return Decision(
+                False, _("“%(use)s” was not declared when consent was given (P23)") % {"use": use}
+            )
+        return Decision(
+            True, _("consented under policy version %(number)s") % {"number": latest.policy_version}
+        )
     if latest is not None and not latest.granted:
-        return Decision(False, f"the person withdrew '{use}'")
+        return Decision(False, _("the person withdrew “%(use)s”") % {"use": use})
     if not declared_in(person.policy_version, use):
         newer_consent = latest is not None and latest.granted
         if not newer_consent:
             return Decision(
                 False,
-                f"'{use}' was not declared in policy version {person.policy_version}, under "
-                "which the data was collected, and the person has not agreed to it since (P23)",
+                _(
+                    "“%(use)s” was not declared in policy version %(number)s, under which the "
+                    "data was collected, and the person has not agreed to it since (P23)"
+                )
+                % {"use": use, "number": person.policy_version},
             )
-    return Decision(True, f"legal basis: {inventory.use(use).legal_basis}")
+    return Decision(True, _("legal basis: %(basis)s") % {"basis": inventory.use(use).legal_basis})

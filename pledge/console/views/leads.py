@@ -11,7 +11,7 @@ from pledge.meetings.leads import (
     leads_for,
 )
 from pledge.meetings.models import Expert, Lead, LeadStatus
-from pledge.meetings.scheduling import booking_invitation_send, lead_slots
+from pledge.meetings.scheduling import booking_invitation_resend, lead_slots
 from pledge.vault.access import has_access
 
 LEAD_ROLES = ("view_all_leads", "work_own_leads")
@@ -61,10 +61,8 @@ def detail(request, public_id):
             elif action == "assign":
                 expert = get_object_or_404(Expert, pk=request.POST.get("expert") or 0)
                 lead_assign(lead=lead, expert=expert, actor=request.user)
-                if lead.form == "demo":
-                    booking_invitation_send(lead=lead)
             elif action == "invite":
-                booking_invitation_send(lead=lead)
+                booking_invitation_resend(lead=lead, actor=request.user)
             return redirect("console:lead", public_id=lead.public_id)
         except ValidationError as invalid:
             error = " ".join(invalid.messages)

@@ -19,6 +19,7 @@ from pledge.meetings.scheduling import (
     meeting_reschedule,
     meetings_remind,
 )
+from pledge.meetings.tests.conftest import make_expert
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
 
@@ -177,3 +178,28 @@ def test_concurrent_bookings_of_one_slot_make_one_meeting(client, policy, expert
         thread.join()
     assert sorted(outcomes) == ["booked", "refused", "refused", "refused"]
     assert Meeting.objects.filter(expert=expert).count() == 1
+
+
+def test_a_demo_assigned_by_hand_sends_its_booking_link(client, client_for, policy, administrator):
+    lead = request_demo(client, "late@example-co.cn")  # no expert yet: no link
+    assert lead.owner is None
+    assert not Message.objects.filter(kind="booking_invitation").exists()
+    expert = make_expert("late")
+    client_for(administrator).post(
+        f"/en/console/leads/{lead.public_id}/", {"action": "assign", "expert": expert.pk}
+    )
+    assert Message.objects.filter(kind="booking_invitation", person=lead.person).count() == 1
+
+
+def test_resending_the_link_to_someone_on_do_not_contact_says_why_nothing_left(
+    client, client_for, policy, expert
+):
+    lead = request_demo(client, "resend@example-co.cn")
+    lead.person.do_not_contact = True
+    lead.person.save()
+    response = client_for(expert.user).post(
+        f"/en/console/leads/{lead.public_id}/", {"action": "invite"}
+    )
+    assert response.status_code == 400
+    assert "No link was sent" in response.content.decode()
+    assert Message.objects.filter(kind="booking_invitation").count() == 1  # the first only
