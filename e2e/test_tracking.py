@@ -62,12 +62,13 @@ def wait_for(condition, seconds: float = 10):
     return False
 
 
-def test_no_cookie_but_necessary_ones_before_consent_on_every_public_page(server, browser):
+@pytest.mark.timeout(300, func_only=True)  # some forty pages, each in a fresh profile
+def test_no_cookie_but_necessary_ones_before_consent_on_every_public_page(server, context_of):
     pages = [path for path in public_pages() if answers(server.url + path)]
     assert "/en/cookie-settings/" in pages and "/en/cookies/" in pages
     for path in pages:
-        context = browser.new_context()  # a fresh profile for each page
-        page = context.new_page()
+        page = context_of()  # a fresh profile for each page
+        context = page.context
         hosts = []
         page.on("request", lambda request, hosts=hosts: hosts.append(request.url.split("/")[2]))
         page.goto(server.url + path)
@@ -157,13 +158,11 @@ def test_the_footer_link_reopens_the_banner_to_withdraw(server, page):
     assert {cookie["name"] for cookie in page.context.cookies()} == {"pledge_consent"}
 
 
-def test_global_privacy_control_is_honoured(server, browser):
-    context = browser.new_context(extra_http_headers={"Sec-GPC": "1"})
-    page = context.new_page()
+def test_global_privacy_control_is_honoured(server, context_of):
+    page = context_of(extra_http_headers={"Sec-GPC": "1"})
     page.goto(server.url + "/en/")
     assert not page.locator("#consent-banner").is_visible()  # nothing left to ask
     page.goto(server.url + "/en/cookie-settings/")
     assert "Global Privacy Control" in page.content()
     page.get_by_role("button", name="Accept all").click()
-    assert {cookie["name"] for cookie in context.cookies()} == {"pledge_consent"}
-    context.close()
+    assert {cookie["name"] for cookie in page.context.cookies()} == {"pledge_consent"}
