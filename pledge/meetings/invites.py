@@ -6,11 +6,12 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from pledge.inventory.loader import current_inventory
 
 
-def invite_ics(meeting, *, method: str) -> str:
+def invite_ics(meeting, *, method: str, with_visitor: bool = True) -> str:
     """The meeting as a calendar object: REQUEST to book or update, CANCEL to call it off.
 
     The UID never changes and SEQUENCE grows on every change, so calendar programs update the
-    event they already hold instead of adding a second one.
+    event they already hold instead of adding a second one. ``with_visitor=False`` leaves the
+    visitor out (the cancellation sent when their data is erased).
     """
     organisation = current_inventory().organisation
     calendar = Calendar()
@@ -31,10 +32,10 @@ def invite_ics(meeting, *, method: str) -> str:
     organizer = vCalAddress(f"mailto:{organisation.service_mailbox}")
     organizer.params["cn"] = vText(str(organisation.name))
     event.add("organizer", organizer)
-    for address, name in (
-        (meeting.lead.person.email, meeting.lead.person.name),
-        (meeting.expert.user.email, meeting.expert.display_name),
-    ):
+    attendees = [(meeting.expert.user.email, meeting.expert.display_name)]
+    if with_visitor:
+        attendees.insert(0, (meeting.lead.person.email, meeting.lead.person.name))
+    for address, name in attendees:
         attendee = vCalAddress(f"mailto:{address}")
         attendee.params["cn"] = vText(name or address)
         attendee.params["role"] = vText("REQ-PARTICIPANT")

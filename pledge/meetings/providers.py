@@ -8,6 +8,7 @@ counts then say what went, rather than vanishing in intake's cascade.
 from django.utils.translation import gettext_lazy as _
 
 from pledge.meetings.models import Lead, LeadNote, Meeting
+from pledge.meetings.scheduling import meeting_withdraw_for_erasure
 from pledge.people.registry import PersonalDataProvider, provider_register
 
 
@@ -49,8 +50,11 @@ def leads_export(person) -> list[dict]:
 
 
 def leads_erase(person) -> int:
-    """Leads, their notes and their meetings (the expert's calendar invite is theirs)."""
+    """Leads, their notes and their meetings; an upcoming demo is first called off in the
+    expert's calendar (a CANCEL that names no one)."""
     leads = leads_of(person)
+    for meeting in Meeting.objects.filter(lead__in=leads).select_related("expert__user"):
+        meeting_withdraw_for_erasure(meeting)
     notes, _ = LeadNote.objects.filter(lead__in=leads).delete()
     meetings, _ = Meeting.objects.filter(lead__in=leads).delete()
     removed, _ = leads.delete()

@@ -230,6 +230,31 @@ def meeting_cancel(*, meeting: Meeting, actor) -> Meeting:
     return meeting
 
 
+def meeting_withdraw_for_erasure(meeting: Meeting) -> None:
+    """The visitor's data is being erased: tell the expert the demo is off, with a CANCEL for
+    their calendar. The message names no one (its record outlives the erasure)."""
+    if meeting.status != MeetingStatus.BOOKED or meeting.starts_at <= timezone.now():
+        return
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    meeting.save(update_fields=["status", "sequence", "updated_at"])
+    expert = meeting.expert
+    ics = invite_ics(meeting, method="CANCEL", with_visitor=False)
+    mail_send(
+        kind="meeting_erased",
+        to=expert.user.email,
+        language=(expert.languages or [settings.LANGUAGE_CODE])[0],
+        context={
+            "starts_local": meeting.starts_at.astimezone(zoneinfo.ZoneInfo(expert.time_zone)),
+            "time_zone": expert.time_zone,
+        },
+        actor=SYSTEM,
+        attachments=[
+            {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar; method=CANCEL"}
+        ],
+    )
+
+
 def invites_send(meeting: Meeting, *, kind: str, method: str) -> None:
     """Both sides, each in their language, each with the same event (UID) as an .ics file.
 

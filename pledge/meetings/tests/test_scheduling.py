@@ -9,6 +9,9 @@ from django.db import connection
 from django.utils import timezone
 from icalendar import Calendar
 
+from pledge.cases.models import CaseChannel, Identity
+from pledge.cases.rights import rights_erase
+from pledge.cases.services import case_open
 from pledge.mail.models import Message
 from pledge.meetings.models import Meeting
 from pledge.meetings.scheduling import (
@@ -24,6 +27,20 @@ from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
 
 pytestmark = pytest.mark.django_db
+
+
+def erase(person, officer):
+    """The erasure the privacy officer runs from a case (the portal's runs the same service)."""
+    case = case_open(
+        kind="deletion",
+        channel=CaseChannel.EMAIL,
+        actor=officer,
+        requester_email=person.email,
+        person=person,
+        identity=Identity.VERIFIED_STAFF,
+        acknowledge=False,
+    )
+    rights_erase(person=person, actor=officer, case=case)
 
 
 def ics_of(message_kind: str, to: str) -> Calendar:
@@ -203,3 +220,32 @@ def test_resending_the_link_to_someone_on_do_not_contact_says_why_nothing_left(
     assert response.status_code == 400
     assert "No link was sent" in response.content.decode()
     assert Message.objects.filter(kind="booking_invitation").count() == 1  # the first only
+
+
+def test_erasing_the_visitor_calls_the_demo_off_in_the_experts_calendar_naming_no_one(
+    client, policy, expert, privacy_officer
+):
+    lead = request_demo(client, "gone@example-co.cn")
+    lead.person.name = "Gone Visitor"
+    lead.person.save()
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    booked = event_of(ics_of("meeting_confirmed", "sam@letsgonex.com"))
+    erase(lead.person, privacy_officer)
+    assert not Meeting.objects.filter(pk=meeting.pk).exists()
+    message = Message.objects.get(kind="meeting_erased")
+    assert message.to == "sam@letsgonex.com" and message.person_id is None
+    cancel = event_of(ics_of("meeting_erased", "sam@letsgonex.com"))
+    assert cancel["uid"] == booked["uid"] and cancel["sequence"] > booked["sequence"]
+    assert cancel["status"] == "CANCELLED"
+    stored = message.subject + message.body_text + message.attachments[0]["content"]
+    assert "gone@example-co.cn" not in stored and "Gone Visitor" not in stored
+
+
+def test_erasing_someone_whose_demo_is_past_sends_nothing(client, policy, expert, privacy_officer):
+    lead = request_demo(client, "past@example-co.cn")
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=timezone.now() - timedelta(days=2), ends_at=timezone.now() - timedelta(days=2)
+    )
+    erase(lead.person, privacy_officer)
+    assert not Message.objects.filter(kind="meeting_erased").exists()
