@@ -159,6 +159,8 @@ class PortalLink(models.Model):
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="links"
     )
     on_behalf = models.BooleanField(default=False)  # a guardian's link for a minor (P19)
+    # Sent to the new address a person asked to change to; confirming it moves them there.
+    confirms_email = models.BooleanField(default=False)
     language = models.CharField(max_length=10)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

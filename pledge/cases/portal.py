@@ -39,8 +39,13 @@ def link_create(
     person: Person | None = None,
     case=None,
     on_behalf: bool = False,
+    confirms_email: bool = False,
 ) -> tuple[PortalLink, str]:
-    """Store a link and email it to ``email``; returns the link and its token (for tests)."""
+    """Store a link and email it to ``email``; returns the link and its token (for tests).
+
+    ``confirms_email``: ``email`` is the new address ``person`` asked to change to; the link
+    opens the page that confirms it.
+    """
     secret, secret_hash = link_token()
     token = signer().sign(secret)
     with transaction.atomic():
@@ -50,15 +55,17 @@ def link_create(
             person=person,
             case=case,
             on_behalf=on_behalf,
+            confirms_email=confirms_email,
             language=language,
             expires_at=timezone.now() + timedelta(hours=LINK_HOURS),
         )
         with translation.override(language):
             organisation = str(current_inventory().organisation.name)
             # The page opens in the language of the email (/en/... for English).
-            link_path = reverse("web:portal", args=[token])
+            page = "web:portal_email_confirm" if confirms_email else "web:portal"
+            link_path = reverse(page, args=[token])
         mail_send(
-            kind="portal_link",
+            kind="portal_email_confirm" if confirms_email else "portal_link",
             to=link.email,
             language=language,
             context={

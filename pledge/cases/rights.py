@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from pledge.cases import kinds
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity
-from pledge.cases.portal import PortalAccess
+from pledge.cases.portal import PortalAccess, link_create
 from pledge.cases.services import case_complete, case_open, case_record, staff_check
 from pledge.inventory.loader import current_inventory
 from pledge.mail.models import MessageStatus, SubscriptionStatus
@@ -33,8 +34,9 @@ from pledge.people.optouts import (
     tombstone_record,
 )
 from pledge.people.registry import PersonalDataProvider, providers, registry_erase
-from pledge.people.services import consent_record, person_correct
+from pledge.people.services import consent_record, person_correct, person_email_set
 from pledge.vault.audit import audit_record
+from pledge.vault.keys import normalise_email
 
 
 class NotYours(PermissionError):
@@ -270,6 +272,52 @@ def rights_correct(*, person: Person, changes: dict, actor, case: Case | None = 
         changed = person_correct(person=person, changes=changes, actor=label)
         finish(actor, label, case, kinds.CORRECTION, "corrected", {"corrected": changed})
     return changed
+
+
+def rights_email_change_request(*, person: Person, email: str, actor) -> bool:
+    """Ask to move to a new address: a link goes to it, and nothing changes until the person
+    opens it and confirms (so no one can move a record to an address that is not theirs).
+    Returns False when the address is the one held already."""
+    label = authorise(actor, person)
+    if normalise_email(email) == normalise_email(person.email):
+        return False
+    language = translation.get_language() or person.language
+    link_create(email=email, language=language, actor=label, person=person, confirms_email=True)
+    return True
+
+
+def rights_email_change_confirm(*, access: PortalAccess) -> bool:
+    """The link sent to the new address was opened and confirmed: the person moves to it, and
+    the old address is told (if the change was not theirs, they can say so). Returns False
+    when it was done already."""
+    person = access.person
+    authorise(access, person)
+    if not access.link.confirms_email:
+        raise NotYours("this link does not confirm an address")
+    old_email = person.email
+    with transaction.atomic():
+        try:
+            moved = person_email_set(person=person, email=access.email, actor=access.label)
+        except ValueError:
+            raise ValidationError(
+                _(
+                    "We already hold information under this address for someone else, so we "
+                    "cannot move yours there by ourselves. Use “Ask us something or complain” "
+                    "on your privacy page and we will merge the two with you."
+                )
+            ) from None
+        if not moved:
+            return False
+        finish(access, access.label, None, kinds.CORRECTION, "corrected", {"corrected": ["email"]})
+        mail_send(
+            kind="portal_email_changed",
+            to=old_email,
+            language=person.language,
+            context={"organisation": str(current_inventory().organisation.name)},
+            actor=access.label,
+            person=person,
+        )
+    return True
 
 
 # --- Withdraw a consent -------------------------------------------------------------------

@@ -246,6 +246,23 @@ CORRECTABLE = ("name", "phone", "language")
 
 
 @transaction.atomic
+def person_email_set(*, person: Person, email: str, actor) -> bool:
+    """Move ``person`` to a new address they have shown is theirs (P18). Refused when another
+    person holds it (two records to merge, which staff do). Audited without either address."""
+    email = email.strip()
+    other = person_find_by_email(email)
+    if other is not None and other.pk != person.pk:
+        raise ValueError("another person holds this address")
+    if other is not None:
+        return False
+    person.email = email
+    person.save(update_fields=["email", "email_index", "updated_at"])
+    audit_record(
+        actor=actor, action="person.corrected", target=person, details={"fields": ["email"]}
+    )
+    return True
+
+
 def person_correct(*, person: Person, changes: dict, actor) -> list[str]:
     """Correct what Pledge holds about ``person`` (P18): name, phone, preferred language.
 

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,8 @@ from pledge.cases.rights import (
     rights_archive,
     rights_consent_withdraw,
     rights_correct,
+    rights_email_change_confirm,
+    rights_email_change_request,
     rights_erase,
     rights_opt_out,
     rights_request,
@@ -51,6 +54,11 @@ from pledge.vault.access import client_ip
 
 DONE_MESSAGES = {
     "corrected": _("Your details are corrected."),
+    "email_sent": _(
+        "We sent a link to the new address. Your address changes when you open it and confirm; "
+        "anything else you changed is saved."
+    ),
+    "email_changed": _("Done: we now use your new email address."),
     "unchanged": _("Nothing needed changing."),
     "withdrawn": _("Your consent is withdrawn."),
     "opted_out": _("Done: we recorded your opt-out."),
@@ -279,6 +287,12 @@ def portal_download(request, access):
 
 class CorrectionForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        required=False,  # left empty: the address stays as it is
+        help_text=_("A new address takes effect once you confirm it from the link we send it."),
+    )
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     language = forms.ChoiceField(
         label=_("Language for our emails"),
@@ -292,14 +306,47 @@ class CorrectionForm(forms.Form):
 @with_person
 def portal_correct(request, access):
     person = access.person
-    initial = {"name": person.name, "phone": person.phone, "language": person.language}
+    initial = {
+        "name": person.name,
+        "email": person.email,
+        "phone": person.phone,
+        "language": person.language,
+    }
     form = CorrectionForm(bound(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        changed = rights_correct(person=person, changes=form.cleaned_data, actor=access)
+        changes = dict(form.cleaned_data)
+        email = changes.pop("email")
+        changed = rights_correct(person=person, changes=changes, actor=access)
+        if email and rights_email_change_request(person=person, email=email, actor=access):
+            return back(access, "email_sent")
         return back(access, "corrected" if changed else "unchanged")
     status = 400 if form.is_bound else 200
     return render(
         request, "web/portal/correct.html", {"form": form, "access": access}, status=status
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+@with_access
+@with_person
+def portal_email_confirm(request, access):
+    """The link sent to a new address: opening it shows the change, a button makes it (a GET
+    changes nothing, so a mail scanner following links moves no one)."""
+    if not access.link.confirms_email:
+        return redirect("web:portal", token=access.token)
+    error = ""
+    if request.method == "POST":
+        try:
+            rights_email_change_confirm(access=access)
+            return back(access, "email_changed")
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+    return render(
+        request,
+        "web/portal/confirm_email.html",
+        {"access": access, "done": access.person.email == access.email, "error": error},
+        status=400 if error else 200,
     )
 
 

@@ -35,6 +35,11 @@ urlpatterns = [
         portal_views.portal_opt_out,
         name="portal_opt_out",
     ),
+    path(
+        "privacy/my-data/<str:token>/email/",
+        portal_views.portal_email_confirm,
+        name="portal_email_confirm",
+    ),
     path("privacy/my-data/<str:token>/erase/", portal_views.portal_erase, name="portal_erase"),
     path("privacy/my-data/<str:token>/ask/", portal_views.portal_ask, name="portal_ask"),
     path(

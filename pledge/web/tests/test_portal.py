@@ -203,6 +203,80 @@ def test_correcting_details_changes_them_and_says_which_not_what(mei, client, po
     assert entry.actor_label == "person"
 
 
+NEW_EMAIL = "mei@han-studio.cn"
+
+
+def change_email(client, portal_url, smtp_server, django_capture_on_commit_callbacks):
+    """Ask for the new address from the portal; returns the answer and the link it was sent."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            portal_url + "correct/", {"name": "Han Mei", "email": NEW_EMAIL, "language": "en"}
+        )
+    sent = [m for m in smtp_server.messages if NEW_EMAIL in m.recipients]
+    return response, (link_from(sent[-1]) if sent else None)
+
+
+def test_a_new_email_address_takes_effect_only_once_confirmed_from_it(
+    mei, client, portal_url, smtp_server, django_capture_on_commit_callbacks
+):
+    response, confirm_url = change_email(
+        client, portal_url, smtp_server, django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302 and "done=email_sent" in response["Location"]
+    assert confirm_url.endswith("/email/")
+    mei.refresh_from_db()
+    assert mei.email == EMAIL  # nothing moves until the new address answers
+    page = client.get(confirm_url)  # a GET (a mail scanner) changes nothing
+    assert page.status_code == 200 and NEW_EMAIL in page.text
+    mei.refresh_from_db()
+    assert mei.email == EMAIL
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(confirm_url)
+    assert response.status_code == 302 and "done=email_changed" in response["Location"]
+    assert person_find_by_email(" MEI@Han-Studio.cn ") == mei
+    assert person_find_by_email(EMAIL) is None
+    told = [m for m in smtp_server.messages if EMAIL in m.recipients][-1]
+    assert told["Subject"] == "Your email address with us was changed"
+    entry = AuditEntry.objects.filter(action="person.corrected").latest("id")
+    assert entry.details == {"fields": ["email"]}  # which field, never the addresses
+    assert client.post(confirm_url).status_code == 302  # twice: nothing more happens
+    assert Message.objects.filter(kind="portal_email_changed").count() == 1
+
+
+def test_an_address_held_for_someone_else_is_refused_with_what_to_do(
+    mei, client, portal_url, smtp_server, django_capture_on_commit_callbacks
+):
+    _, confirm_url = change_email(
+        client, portal_url, smtp_server, django_capture_on_commit_callbacks
+    )
+    person_upsert(actor=SYSTEM, source="web_form", email=NEW_EMAIL, name="Someone Else")
+    response = client.post(confirm_url)
+    assert response.status_code == 400
+    assert "Ask us" in response.text
+    mei.refresh_from_db()
+    assert mei.email == EMAIL
+
+
+def test_a_malformed_address_is_refused_and_nothing_is_sent(mei, client, portal_url, smtp_server):
+    sent = len(smtp_server.messages)
+    response = client.post(portal_url + "correct/", {"email": "mei@", "language": "en"})
+    assert response.status_code == 400
+    assert "valid email address" in response.text
+    assert (
+        len(smtp_server.messages) == sent
+        and not PortalLink.objects.filter(confirms_email=True).exists()
+    )
+
+
+def test_an_ordinary_portal_link_confirms_no_address(mei, client, portal_url):
+    response = client.post(portal_url + "email/")
+    assert response.status_code == 302 and response["Location"].endswith(
+        portal_url.split("/en")[-1]
+    )
+    mei.refresh_from_db()
+    assert mei.email == EMAIL
+
+
 def test_withdrawing_a_consent_records_it_and_ends_the_subscription(mei, client, portal_url):
     client.post(portal_url + "consents/", {"subject": "list:newsletter"})
     latest = Consent.objects.filter(person=mei).latest("id")
