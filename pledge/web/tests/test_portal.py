@@ -499,3 +499,17 @@ def test_times_show_in_local_time_and_link_secrets_stay_out_of_the_copy(mei, cli
     with zipfile.ZipFile(io.BytesIO(download)) as archive:
         data = archive.read("data.json").decode()
     assert token not in data and "[link-token]" in data
+
+
+def test_changing_the_address_reads_in_chinese(
+    mei, client, smtp_server, django_capture_on_commit_callbacks
+):
+    ask_for_link(client, EMAIL, django_capture_on_commit_callbacks, prefix="")
+    portal_url = link_from(smtp_server.messages[-1])
+    assert "新的电子邮件地址须通过" in client.get(portal_url + "correct/").text
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(portal_url + "correct/", {"email": NEW_EMAIL, "language": "zh-hans"})
+    message = [m for m in smtp_server.messages if NEW_EMAIL in m.recipients][-1]
+    assert message["Subject"] == "确认您的新电子邮件地址"
+    page = client.get(link_from(message))
+    assert "使用此地址" in page.text and NEW_EMAIL in page.text
