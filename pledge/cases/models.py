@@ -172,3 +172,55 @@ class PortalLink(models.Model):
 
     def __str__(self):
         return f"portal link {self.public_id}"
+
+
+class DisclosureBasis(models.TextChoices):
+    """Why personal data left Gonex (P12, P14, P16). There is no "sale": it cannot be chosen."""
+
+    PROCESSOR = "processor", _("A processor working for us, under contract (P12)")
+    AFFILIATE = "affiliate", _("A subsidiary or affiliate (P14)")
+    LAW = "law", _("Required by law")
+    COURT_ORDER = "court_order", _("A subpoena or court order (P16)")
+    RIGHTS = "rights", _("To protect our rights or property")
+    SAFETY = "safety", _("An emergency threatening someone's safety")
+    LIABILITY = "liability", _("To prevent liability")
+
+
+LEGAL_BASES = (
+    DisclosureBasis.LAW,
+    DisclosureBasis.COURT_ORDER,
+    DisclosureBasis.RIGHTS,
+    DisclosureBasis.SAFETY,
+    DisclosureBasis.LIABILITY,
+)
+
+
+class Disclosure(models.Model):
+    """One person's data given to someone outside Gonex: who received which categories, why,
+    when, by whose hand (P12, P14, P16). An export to a processor or affiliate writes one per
+    person exported, sharing a ``batch``. Erasure unlinks the row and keeps it under the
+    inventory's ``processing_records`` hold: it then names no one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="disclosures",
+    )
+    recipient = models.CharField(max_length=60)  # an inventory key, or the authority's name
+    recipient_name = EncryptedTextField(blank=True)  # who, when not declared in the inventory
+    basis = models.CharField(max_length=20, choices=DisclosureBasis.choices)
+    categories = models.JSONField(default=list)
+    reference = EncryptedTextField(blank=True)  # the contract, order or request it answers
+    batch = models.UUIDField(null=True, blank=True)
+    actor_label = models.CharField(max_length=80)
+    hold = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="disclosure_created")]
+
+    def __str__(self):
+        return f"disclosure {self.public_id}"

@@ -4,11 +4,13 @@ their portal links (removed). Registered from ``CasesConfig.ready``."""
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from pledge.cases.models import Case, PortalLink
+from pledge.cases.models import Case, Disclosure, PortalLink
+from pledge.inventory.loader import current_inventory
 from pledge.people.registry import Erased, PersonalDataProvider, provider_register
 from pledge.vault.fields import lookup_digests
 
 HOLD = "rights_requests"  # the inventory's [legal_holds.rights_requests]
+DISCLOSURE_HOLD = "processing_records"  # [legal_holds.processing_records]
 
 
 def when(value) -> str | None:
@@ -64,6 +66,33 @@ def links_erase(person) -> int:
     return links_of(person).delete()[0]
 
 
+def recipient_named(disclosure: Disclosure) -> str:
+    inventory = current_inventory()
+    declared = inventory.processors | inventory.affiliates
+    if disclosure.recipient in declared:
+        return str(declared[disclosure.recipient].name)
+    return disclosure.recipient_name
+
+
+def disclosures_export(person) -> list[dict]:
+    return [
+        {
+            "recipient": recipient_named(disclosure),
+            "basis": disclosure.get_basis_display(),
+            "categories": ", ".join(disclosure.categories),
+            "reference": disclosure.reference,
+            "at": when(disclosure.created_at),
+        }
+        for disclosure in Disclosure.objects.filter(person_id=person.pk).order_by("created_at")
+    ]
+
+
+def disclosures_erase(person) -> Erased:
+    """Kept, as the law asks of the processing records, but unlinked: they name no one."""
+    kept = Disclosure.objects.filter(person_id=person.pk).update(person=None, hold=DISCLOSURE_HOLD)
+    return Erased(kept=kept)
+
+
 def register() -> None:
     provider_register(
         PersonalDataProvider(
@@ -102,6 +131,26 @@ def register() -> None:
                 "created_at": _("Sent"),
                 "expires_at": _("Expires"),
                 "opened_at": _("Opened"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="cases.disclosures",
+            title=_("Who we gave your information to"),
+            description=_(
+                "Each time your information left Gonex: to whom, which kinds of it, why, and when."
+            ),
+            models=("cases.Disclosure",),
+            export=disclosures_export,
+            erase=disclosures_erase,
+            hold=DISCLOSURE_HOLD,
+            labels={
+                "recipient": _("Recipient"),
+                "basis": _("Why"),
+                "categories": _("What"),
+                "reference": _("Reference"),
+                "at": _("When"),
             },
         )
     )

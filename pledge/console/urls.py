@@ -4,6 +4,7 @@ from pledge.console.views import (
     audit,
     auth,
     cases,
+    disclosures,
     experts,
     forms,
     home,
@@ -45,6 +46,7 @@ urlpatterns = [
     path("cases/new/", cases.case_new, name="case_new"),
     path("cases/<uuid:public_id>/", cases.case_detail, name="case"),
     path("cases/<uuid:public_id>/export/", cases.case_export, name="case_export"),
+    path("disclosures/", disclosures.disclosures, name="disclosures"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<uuid:public_id>/", outbox.outbox_message, name="outbox_message"),
 ]

@@ -13,6 +13,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from pledge.cases.disclosures import disclosure_record
 from pledge.cases.models import Identity
 from pledge.cases.portal import link_create
 from pledge.cases.services import case_open
@@ -57,6 +58,7 @@ def seed_everything(tag: str) -> Seeded:
         "lead_note": f"{tag} wants it before June",
         "import_row_name": f"{tag.title()} From A List",
         "visited_path": f"/en/{tag}-pricing/",
+        "disclosure_reference": f"Order {tag}-2026-17",
     }
     person, _ = person_upsert(
         actor=SYSTEM,
@@ -228,5 +230,13 @@ def seed_everything(tag: str) -> Seeded:
         acknowledge=False,
     )
     link_create(email=email, language="en", actor=SYSTEM, person=person)
+    disclosure_record(
+        person=person,
+        recipient_name="Shenzhen Intermediate People's Court",
+        basis="court_order",
+        categories=["user.name", "user.contact.email"],
+        reference=needles["disclosure_reference"],
+        actor=SYSTEM,
+    )
     person.refresh_from_db()
     return seeded

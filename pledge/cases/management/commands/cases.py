@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from pledge.cases.models import Case
+from pledge.cases.models import Case, Disclosure
 from pledge.cases.portal import LINK_HOURS, links_purge
-from pledge.cases.providers import HOLD
+from pledge.cases.providers import DISCLOSURE_HOLD, HOLD
 from pledge.cases.reminders import case_reminders_send
 from pledge.inventory.loader import current_inventory
 from pledge.mail.services import messages_purge
@@ -16,7 +16,10 @@ from pledge.mail.services import messages_purge
 def portal_link_mail_purge(*, dry_run: bool = False) -> int:
     """The emails that carried portal links, once the links have expired."""
     before = timezone.now() - timedelta(hours=LINK_HOURS)
-    return messages_purge(kind="portal_link", before=before, dry_run=dry_run)
+    return sum(
+        messages_purge(kind=kind, before=before, dry_run=dry_run)
+        for kind in ("portal_link", "portal_email_confirm")
+    )
 
 
 def closed_cases_purge(*, dry_run: bool = False) -> int:
@@ -33,10 +36,21 @@ def closed_cases_purge(*, dry_run: bool = False) -> int:
     return (old.count() if dry_run else old.delete()[0]) + certificates
 
 
+def held_disclosures_purge(*, dry_run: bool = False) -> int:
+    """Disclosures of erased people, once the processing_records hold has run out."""
+    hold = current_inventory().legal_holds.get(DISCLOSURE_HOLD)
+    if hold is None or not hold.days:
+        return 0
+    before = timezone.now() - timedelta(days=hold.days)
+    old = Disclosure.objects.filter(person__isnull=True, created_at__lt=before)
+    return old.count() if dry_run else old.delete()[0]
+
+
 PURGES = {
     "expired portal links": links_purge,
     "emails of expired portal links": portal_link_mail_purge,
     "cases and certificates past their legal hold": closed_cases_purge,
+    "disclosures of erased people past their legal hold": held_disclosures_purge,
 }
 
 
