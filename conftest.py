@@ -25,6 +25,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def english():
+    """Services answer in the active language (zh-Hans by default); tests that read their
+    English messages ask for this with ``pytest.mark.usefixtures("english")``."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def redis_url():
     return os.environ["TEST_REDIS_URL"]
 

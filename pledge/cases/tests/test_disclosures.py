@@ -8,7 +8,6 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from pledge.cases.disclosures import disclosure_record, share_export
 from pledge.cases.models import Disclosure
@@ -19,14 +18,7 @@ from pledge.people.services import consent_record, person_create
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The services speak the staff's language; these tests read the English."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

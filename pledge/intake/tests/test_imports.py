@@ -5,7 +5,6 @@ from io import StringIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from pledge.intake.imports import ImportRefused, import_file, import_read
 from pledge.mail.models import Message
@@ -13,13 +12,7 @@ from pledge.people.models import Person, Provenance
 from pledge.people.services import person_find_by_email, person_upsert
 from pledge.vault.access import SYSTEM
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 CSV = (

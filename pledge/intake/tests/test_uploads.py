@@ -5,7 +5,6 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
 
 from pledge.intake.uploads import (
     UploadRefused,
@@ -15,12 +14,7 @@ from pledge.intake.uploads import (
     upload_store,
 )
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
+pytestmark = pytest.mark.usefixtures("english")
 
 ACCEPT = (".pdf", ".docx", ".odt", ".doc")
 MAX_BYTES = 5 * 1024 * 1024

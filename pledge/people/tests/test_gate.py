@@ -1,7 +1,6 @@
 """The purpose gate refuses when it should (P01, P11, P12, P17, P23)."""
 
 import pytest
-from django.utils import translation
 
 from pledge.inventory.services import policy_publish
 from pledge.people.gate import may
@@ -9,14 +8,7 @@ from pledge.people.models import ConsentMethod, Organization
 from pledge.people.services import consent_record, person_create
 from pledge.vault.access import SYSTEM
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The reasons are shown to staff in their language; these tests read the English."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
