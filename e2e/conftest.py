@@ -218,20 +218,27 @@ class BrowserStalled(Exception):
 def bounded(seconds: float, what: str):
     """Interrupt a call that does not return within ``seconds`` (main thread only).
 
-    Opening and closing a context or page have no timeout in Playwright. Fixtures use this
-    around them; pytest-timeout (func_only) bounds the test body, so the two alarms never meet.
+    Opening and closing a context or page have no timeout in Playwright; fixtures and the tests
+    that open pages use this around them. pytest-timeout's alarm for the test body is the same
+    SIGALRM: it is paused here and re-armed with what was left of it, and a test body that has
+    less time left than ``seconds`` ends when it would have.
     """
 
     def expire(signum, frame):
         raise BrowserStalled(f"{what} did not return within {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    left, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if left:
+        signal.setitimer(signal.ITIMER_REAL, min(seconds, left))
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - started), 0.001))
 
 
 def page_in_fresh_context(browser, **options):

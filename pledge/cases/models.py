@@ -199,7 +199,8 @@ class Disclosure(models.Model):
     """One person's data given to someone outside Gonex: who received which categories, why,
     when, by whose hand (P12, P14, P16). An export to a processor or affiliate writes one per
     person exported, sharing a ``batch``. Erasure unlinks the row and keeps it under the
-    inventory's ``processing_records`` hold: it then names no one."""
+    inventory's ``processing_records`` hold: no longer tied to the person, it keeps only the
+    recipient, categories, basis and (encrypted) reference, as held cases do."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey(
@@ -209,8 +210,8 @@ class Disclosure(models.Model):
         on_delete=models.SET_NULL,
         related_name="disclosures",
     )
-    recipient = models.CharField(max_length=60)  # an inventory key, or the authority's name
-    recipient_name = EncryptedTextField(blank=True)  # who, when not declared in the inventory
+    recipient = models.CharField(max_length=60)  # a processor's or affiliate's key, or "authority"
+    recipient_name = EncryptedTextField(blank=True)  # who, for an "authority" disclosure
     basis = models.CharField(max_length=20, choices=DisclosureBasis.choices)
     categories = models.JSONField(default=list)
     reference = EncryptedTextField(blank=True)  # the contract, order or request it answers

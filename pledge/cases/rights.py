@@ -9,21 +9,23 @@ through the personal data registry, so nothing registered is left out.
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pledge.cases import kinds
-from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity
+from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity, PortalLink
 from pledge.cases.portal import PortalAccess, link_create
 from pledge.cases.services import case_complete, case_open, case_record, staff_check
 from pledge.inventory.loader import current_inventory
-from pledge.mail.models import MessageStatus, SubscriptionStatus
+from pledge.mail.models import Message, MessageStatus, SubscriptionStatus
+from pledge.mail.providers import signups_of
 from pledge.mail.services import mail_send
 from pledge.mail.subscriptions import subscription_end
 from pledge.people.models import ConsentMethod, OptOutChannel, OptOutKind, Person, Source
@@ -36,6 +38,7 @@ from pledge.people.optouts import (
 from pledge.people.registry import PersonalDataProvider, providers, registry_erase
 from pledge.people.services import consent_record, person_correct, person_email_set
 from pledge.vault.audit import audit_record
+from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import normalise_email
 
 
@@ -49,6 +52,8 @@ def authorise(actor, person: Person):
     if isinstance(actor, PortalAccess):
         if actor.person is None or actor.person.pk != person.pk or not actor.alive():
             raise NotYours("this link does not open this person's data")
+        if actor.link.confirms_email:  # until confirmed, it only confirms the new address
+            raise NotYours("this link only confirms a new address")
         return actor.label
     staff_check(actor, target=person)
     return actor
@@ -274,28 +279,55 @@ def rights_correct(*, person: Person, changes: dict, actor, case: Case | None = 
     return changed
 
 
+EMAIL_CHANGES_PER_DAY = 3
+
+
 def rights_email_change_request(*, person: Person, email: str, actor) -> bool:
     """Ask to move to a new address: a link goes to it, and nothing changes until the person
     opens it and confirms (so no one can move a record to an address that is not theirs).
-    Returns False when the address is the one held already."""
+    One such link is live at a time, and a person asks at most three times a day (each sends
+    mail to an address of their choosing). Returns False when the address is held already."""
     label = authorise(actor, person)
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid email address.")) from None
     if normalise_email(email) == normalise_email(person.email):
         return False
-    language = translation.get_language() or person.language
-    link_create(email=email, language=language, actor=label, person=person, confirms_email=True)
+    now = timezone.now()
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()  # one request at a time
+        pending = PortalLink.objects.filter(person=person, confirms_email=True)
+        if pending.filter(created_at__gt=now - timedelta(days=1)).count() >= EMAIL_CHANGES_PER_DAY:
+            raise ValidationError(
+                _(
+                    "You asked to change your address three times today. Open the link we sent "
+                    "to the new address, or try again tomorrow."
+                )
+            )
+        pending.filter(revoked_at__isnull=True).update(revoked_at=now)
+        language = translation.get_language() or person.language
+        link_create(email=email, language=language, actor=label, person=person, confirms_email=True)
     return True
 
 
 def rights_email_change_confirm(*, access: PortalAccess) -> bool:
-    """The link sent to the new address was opened and confirmed: the person moves to it, and
-    the old address is told (if the change was not theirs, they can say so). Returns False
-    when it was done already."""
-    person = access.person
-    authorise(access, person)
-    if not access.link.confirms_email:
+    """The link sent to the new address was opened and confirmed: the person moves to it.
+
+    What was kept under the old address without naming the person (mail and links sent before
+    they were one) is linked to them, so an export or erasure still finds it; unconfirmed
+    signups for it go, and every live link to it stops working. The old address is told (if
+    the change was not theirs, they can say so). The link then opens the person's privacy page
+    like any other. Returns False when it was done already."""
+    person, link = access.person, access.link
+    if person is None or link.person_id != person.pk or not access.alive():
+        raise NotYours("this link does not open this person's data")
+    if not link.confirms_email:
         raise NotYours("this link does not confirm an address")
     old_email = person.email
     with transaction.atomic():
+        records_under_old_address_claim(person)
         try:
             moved = person_email_set(person=person, email=access.email, actor=access.label)
         except ValueError:
@@ -306,6 +338,8 @@ def rights_email_change_confirm(*, access: PortalAccess) -> bool:
                     "on your privacy page and we will merge the two with you."
                 )
             ) from None
+        PortalLink.objects.filter(pk=link.pk).update(confirms_email=False)
+        link.confirms_email = False
         if not moved:
             return False
         finish(access, access.label, None, kinds.CORRECTION, "corrected", {"corrected": ["email"]})
@@ -318,6 +352,22 @@ def rights_email_change_confirm(*, access: PortalAccess) -> bool:
             person=person,
         )
     return True
+
+
+def records_under_old_address_claim(person: Person) -> None:
+    """Before ``person`` leaves their address: link to them what is found only by it, drop
+    their unconfirmed signups, and stop every live link sent to it."""
+    old = person.email or ""
+    Message.objects.filter(
+        person__isnull=True, hold="", to_index__in=lookup_digests(Message, "to_index", old)
+    ).update(person=person)
+    to_old = PortalLink.objects.filter(
+        email_index__in=lookup_digests(PortalLink, "email_index", old)
+    )
+    to_old.filter(person__isnull=True).update(person=person)
+    to_old.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    for signup in signups_of(person):
+        signup.delete()
 
 
 # --- Withdraw a consent -------------------------------------------------------------------

@@ -263,6 +263,7 @@ def person_email_set(*, person: Person, email: str, actor) -> bool:
     return True
 
 
+@transaction.atomic
 def person_correct(*, person: Person, changes: dict, actor) -> list[str]:
     """Correct what Pledge holds about ``person`` (P18): name, phone, preferred language.
 

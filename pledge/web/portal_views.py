@@ -110,6 +110,8 @@ def with_person(view):
     def wrapped(request, access, *args, **kwargs):
         if access.person is None:
             return redirect("web:portal", token=access.token)
+        if access.link.confirms_email:  # it opens nothing until the new address is confirmed
+            return redirect("web:portal_email_confirm", token=access.token)
         return view(request, access, *args, **kwargs)
 
     return wrapped
@@ -251,6 +253,8 @@ def opt_out_rows(person) -> list[dict]:
 def portal(request, access):
     if access.person is None:
         return render(request, "web/portal/nothing_held.html", {"access": access})
+    if access.link.confirms_email:
+        return redirect("web:portal_email_confirm", token=access.token)
     sections = rights_view_recorded(access=access)
     return render(
         request,
@@ -317,9 +321,12 @@ def portal_correct(request, access):
         changes = dict(form.cleaned_data)
         email = changes.pop("email")
         changed = rights_correct(person=person, changes=changes, actor=access)
-        if email and rights_email_change_request(person=person, email=email, actor=access):
-            return back(access, "email_sent")
-        return back(access, "corrected" if changed else "unchanged")
+        try:
+            if email and rights_email_change_request(person=person, email=email, actor=access):
+                return back(access, "email_sent")
+            return back(access, "corrected" if changed else "unchanged")
+        except ValidationError as refused:
+            form.add_error("email", refused)
     status = 400 if form.is_bound else 200
     return render(
         request, "web/portal/correct.html", {"form": form, "access": access}, status=status
@@ -329,11 +336,10 @@ def portal_correct(request, access):
 @portal_page
 @require_http_methods(["GET", "POST"])
 @with_access
-@with_person
 def portal_email_confirm(request, access):
     """The link sent to a new address: opening it shows the change, a button makes it (a GET
     changes nothing, so a mail scanner following links moves no one)."""
-    if not access.link.confirms_email:
+    if access.person is None or not access.link.confirms_email:
         return redirect("web:portal", token=access.token)
     error = ""
     if request.method == "POST":
@@ -345,7 +351,7 @@ def portal_email_confirm(request, access):
     return render(
         request,
         "web/portal/confirm_email.html",
-        {"access": access, "done": access.person.email == access.email, "error": error},
+        {"access": access, "error": error},
         status=400 if error else 200,
     )
 
