@@ -30,6 +30,7 @@ urlpatterns = [
     path("consents/", tracking.consents_view, name="consents"),
     path("organizations/", people.organizations, name="organizations"),
     path("organizations/<uuid:public_id>/", people.organization, name="organization"),
+    path("organizations/visiting/", tracking.identified_view, name="identified"),
     path("import/", imports.upload, name="import"),
     path("import/<uuid:public_id>/", imports.batch, name="import_batch"),
     path("leads/", leads.inbox, name="leads"),

@@ -470,8 +470,9 @@ class OtherSource(Declaration):
 
 class OrganisationIdentification(Declaration):
     enabled: bool = Field(description="true if visitors' organisations are identified (P15)")
-    methods: tuple[Literal["declared_ip_ranges", "reverse_dns"], ...] = Field(
-        description='how: ["declared_ip_ranges", "reverse_dns"]'
+    # Only what pledge.tracking.identification does: the policy cannot promise another method.
+    methods: tuple[Literal["declared_ip_ranges"], ...] = Field(
+        description='how: ["declared_ip_ranges"] (each organisation\'s public networks)'
     )
     purposes: UseKeys
     categories: CategoryKeys

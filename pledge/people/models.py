@@ -25,6 +25,8 @@ class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, blank=True)
     domain = models.CharField(max_length=253, blank=True, db_index=True)
+    # Its public networks as CIDR strings (from public registries), for P15's identification.
+    networks = models.JSONField(default=list, blank=True)
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -11,6 +12,7 @@ from pledge.meetings.people import (
 )
 from pledge.people.models import Organization, Person
 from pledge.people.services import people_search
+from pledge.tracking.identification import organization_networks_set
 
 
 @staff_view("view_person")
@@ -62,7 +64,18 @@ def organizations(request):
 @staff_view("view_person")
 def organization(request, public_id):
     organization = get_object_or_404(Organization, public_id=public_id)
-    if request.method == "POST":
+    networks = " ".join(organization.networks)
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "networks":
+        networks = request.POST.get("networks", "")[:4000]
+        try:
+            organization_networks_set(
+                organization=organization, networks=networks, actor=request.user
+            )
+            return redirect("console:organization", public_id=organization.public_id)
+        except ValidationError as invalid:
+            error = " ".join(invalid.messages)
+    elif request.method == "POST":
         do_not_contact_set(
             organization=organization,
             value=request.POST.get("do_not_contact") == "1",
@@ -74,5 +87,11 @@ def organization(request, public_id):
     return render(
         request,
         "console/organization.html",
-        {"organization": organization, "people": organization.people.order_by("created_at")},
+        {
+            "organization": organization,
+            "people": organization.people.order_by("created_at"),
+            "networks": networks,
+            "error": error,
+        },
+        status=400 if error else 200,
     )

@@ -1,6 +1,7 @@
 from django.shortcuts import render
 
 from pledge.console.decorators import staff_view
+from pledge.tracking.identification import identification_unavailable, organisations_identified
 from pledge.tracking.queries import aggregates
 from pledge.tracking.services import consent_records
 
@@ -15,6 +16,21 @@ def aggregates_view(request):
     return render(
         request, "console/aggregates.html", {"report": aggregates(actor=request.user, days=days)}
     )
+
+
+@staff_view("view_aggregates")
+def identified_view(request):
+    """Organisations whose public networks visited (P15); organisations only, never people."""
+    try:
+        days = max(1, min(int(request.GET.get("days", 30)), 366))
+    except ValueError:
+        days = 30
+    context = {
+        "days": days,
+        "identified": organisations_identified(actor=request.user, days=days),
+        "unavailable": identification_unavailable(),
+    }
+    return render(request, "console/identified.html", context)
 
 
 @staff_view("view_person")
