@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from pledge.cases.disclosures import disclosure_record, share_export
 from pledge.cases.models import Disclosure
 from pledge.inventory.services import policy_publish
-from pledge.people.models import ConsentMethod, OptOutChannel, OptOutKind, Organization
+from pledge.people.models import OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
-from pledge.people.services import consent_record, person_create
+from pledge.people.tests.factories import demo_requester
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
@@ -27,28 +27,14 @@ def people():
     acme = Organization.objects.create(name="Acme Robots", domain="acme-robots.cn")
 
     def person(tag, **fields):
-        created = person_create(
-            actor=SYSTEM,
-            source="web_form",
-            email=f"{tag}@acme-robots.cn",
-            name=f"{tag.title()} Han",
-            phone="+86 138 0013 8000",
+        return demo_requester(
+            tag,
             organization=acme,
             policy_version=version.number,
+            name=f"{tag.title()} Han",
+            phone="+86 138 0013 8000",
             **fields,
         )
-        # Sending the demo form is consent to its purposes, sales among them (P11).
-        consent_record(
-            person=created,
-            subject="sales",
-            granted=True,
-            text="Book my demo",
-            language="en",
-            method=ConsentMethod.FORM,
-            actor=SYSTEM,
-            policy_version=version.number,
-        )
-        return created
 
     return {
         "ada": person("ada"),

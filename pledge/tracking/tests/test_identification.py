@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from pledge.inventory.services import policy_publish
-from pledge.people.models import ConsentMethod, OptOutChannel, OptOutKind, Organization
+from pledge.people.models import OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
-from pledge.people.services import consent_record, person_create
+from pledge.people.tests.factories import demo_requester
 from pledge.tracking.identification import organisations_identified, organization_networks_set
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
@@ -36,25 +36,7 @@ def version():
 
 
 def contact(organization, version, tag, **fields):
-    person = person_create(
-        actor=SYSTEM,
-        source="web_form",
-        email=f"{tag}@acme-robots.cn",
-        organization=organization,
-        policy_version=version.number,
-        **fields,
-    )
-    consent_record(
-        person=person,
-        subject="sales",
-        granted=True,
-        text="Book my demo",
-        language="en",
-        method=ConsentMethod.FORM,
-        actor=SYSTEM,
-        policy_version=version.number,
-    )
-    return person
+    return demo_requester(tag, organization=organization, policy_version=version.number, **fields)
 
 
 def test_visits_from_declared_networks_identify_the_organisation_not_bots(acme, marketer):
