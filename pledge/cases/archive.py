@@ -19,8 +19,10 @@ from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_in_force
 
 
-def csv_text(records: list[dict]) -> str:
-    columns = list(dict.fromkeys(key for record in records for key in record))
+def csv_text(records: list[dict], columns: list[str] | None = None) -> str:
+    """``records`` as CSV under ``columns`` (by default, every key in the order first seen)."""
+    if columns is None:
+        columns = list(dict.fromkeys(key for record in records for key in record))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

@@ -10,8 +10,6 @@
 Both need ``export_people`` (the privacy officer); the log needs ``view_disclosures``.
 """
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 
@@ -19,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from pledge.cases.archive import csv_text
 from pledge.cases.models import LEGAL_BASES, Disclosure, DisclosureBasis
 from pledge.cases.providers import recipient_named
 from pledge.inventory.loader import current_inventory
@@ -58,12 +57,11 @@ class Share:
         return [COLUMNS[category][0] for category in self.categories]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(self.columns)
-        for person in self.people:
-            writer.writerow([COLUMNS[category][1](person) for category in self.categories])
-        return out.getvalue()
+        records = [
+            {COLUMNS[category][0]: COLUMNS[category][1](person) for category in self.categories}
+            for person in self.people
+        ]
+        return csv_text(records, columns=self.columns)
 
 
 def recipients() -> list[tuple[str, Recipient, str]]:

@@ -6,13 +6,18 @@ from pledge.tracking.queries import aggregates
 from pledge.tracking.services import consent_records
 
 
+def days_asked(request, default: int = 30) -> int:
+    """The ``?days=`` of a report, from 1 to 366; anything else gives the default."""
+    try:
+        return max(1, min(int(request.GET.get("days", default)), 366))
+    except ValueError:
+        return default
+
+
 @staff_view("view_aggregates")
 def aggregates_view(request):
     """Site usage in aggregate (P15), from the rollups, small counts hidden."""
-    try:
-        days = max(1, min(int(request.GET.get("days", 30)), 366))
-    except ValueError:
-        days = 30
+    days = days_asked(request)
     return render(
         request, "console/aggregates.html", {"report": aggregates(actor=request.user, days=days)}
     )
@@ -21,10 +26,7 @@ def aggregates_view(request):
 @staff_view("view_aggregates")
 def identified_view(request):
     """Organisations whose public networks visited (P15); organisations only, never people."""
-    try:
-        days = max(1, min(int(request.GET.get("days", 30)), 366))
-    except ValueError:
-        days = 30
+    days = days_asked(request)
     context = {
         "days": days,
         "identified": organisations_identified(actor=request.user, days=days),
