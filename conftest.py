@@ -8,8 +8,9 @@ from email.policy import default
 import pytest
 from django.conf import settings
 
-# site_copy and use_site: an editable copy of sites/gonex (pledge/inventory/testing.py).
-pytest_plugins = ["pledge.inventory.testing"]
+# site_copy and use_site: an editable copy of sites/gonex (pledge/inventory/testing.py);
+# --clock: the tests marked clock at frozen instants around local midnight (pledge/tests/clock.py).
+pytest_plugins = ["pledge.inventory.testing", "pledge.tests.clock", "pytester"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,6 +33,17 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def local_new_year(time_machine):
+    """The clock frozen at 00:00:01 on 1 January 2027 in Shanghai, while UTC still reads
+    16:00:01 on 31 December 2026: a date taken from UTC shows a day (and a year) early.
+    Tests of the dates a person reads ask for this instant."""
+    from pledge.tests.clock import INSTANTS
+
+    time_machine.move_to(INSTANTS["new-year"], tick=False)
+    return INSTANTS["new-year"]
 
 
 @pytest.fixture

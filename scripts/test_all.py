@@ -1,4 +1,6 @@
-"""Run the whole suite on SQLite, then again on PostgreSQL when one is reachable.
+"""Run the whole suite on SQLite, then again on PostgreSQL when one is reachable, then the
+tests marked ``clock`` at each frozen instant of pledge/tests/clock.py (on SQLite: the dates
+are Python's on both databases, and SQLite lives in the frozen process).
 
 PostgreSQL is looked for at TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/pledge)
 and Redis at TEST_REDIS_URL (default redis://127.0.0.1:6379/15); tests that need one are skipped
@@ -10,6 +12,8 @@ import socket
 import subprocess
 import sys
 from urllib.parse import urlsplit
+
+from pledge.tests.clock import INSTANTS
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -24,9 +28,10 @@ def reachable(url: str) -> bool:
         return False
 
 
-def run(label: str, environment: dict[str, str]) -> int:
+def run(label: str, environment: dict[str, str], *extra: str) -> int:
     print(f"\n=== pytest on {label} ===", flush=True)
-    return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], env=environment)
+    command = [sys.executable, "-m", "pytest", *sys.argv[1:], *extra]
+    return subprocess.call(command, env=environment)
 
 
 def main() -> int:
@@ -42,6 +47,12 @@ def main() -> int:
         failures |= run("PostgreSQL", {**base, "DATABASE_URL": POSTGRES_URL})
     else:
         print(f"\nPostgreSQL is not reachable at {POSTGRES_URL}: the PostgreSQL run is skipped.")
+    instants = ", ".join(
+        f"{name} {moment:%Y-%m-%d %H:%M:%S} UTC" for name, moment in INSTANTS.items()
+    )
+    # No browser test runs under the clock: two workers halve the time it adds.
+    clock = ("--clock=all", "-m", "clock", "-n", "2")
+    failures |= run(f"SQLite, the clock frozen at {instants}", base, *clock)
     return failures
 
 

@@ -2,12 +2,12 @@
 in the audit log, reminders before the deadline (P18, P24)."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
-from freezegun import freeze_time
 
 from pledge.cases.models import Case, CaseStatus, Identity
 from pledge.cases.reminders import case_reminders_send
@@ -25,7 +25,8 @@ from pledge.people.services import person_upsert
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def complaint(actor, **extra):
@@ -53,7 +54,22 @@ def test_a_complaint_email_becomes_a_case_with_a_deadline_p24(
     )
     assert case.reference in acknowledgement["Subject"]
     body = acknowledgement.get_body(("plain",)).get_content()
-    assert case.due_at.strftime("%Y-%m-%d") in body
+    assert f"{case.due_at.astimezone(SHANGHAI):%Y-%m-%d}" in body  # the reader's date
+
+
+def test_deadlines_are_dated_in_shanghai_when_utc_is_a_day_behind(
+    privacy_officer, local_new_year, time_machine
+):
+    """Opened at 00:00:01 on 1 January 2027 in Shanghai (31 December 2026 in UTC): due on
+    31 January in Shanghai, 30 January in UTC. The requester, the officer's reminder and the
+    console all read the Shanghai date."""
+    case = complaint(privacy_officer)
+    assert f"{case.due_at:%Y-%m-%d}" == "2027-01-30"  # UTC, as stored
+    received = Message.objects.get(kind="case_received")
+    assert "2027-01-31" in received.body_text and "2027-01-30" not in received.body_text
+    time_machine.move_to(case.due_at + timedelta(hours=1), tick=False)
+    case_reminders_send()
+    assert "2027-01-31 00:00" in reminders()[-1].body_text
 
 
 def test_a_right_with_its_own_deadline_gets_it():
@@ -132,20 +148,22 @@ def reminders() -> list[Message]:
     return list(Message.objects.filter(kind="case_reminder").order_by("id"))
 
 
-def test_reminders_come_a_week_before_two_days_before_and_when_overdue(privacy_officer):
+def test_reminders_come_a_week_before_two_days_before_and_when_overdue(
+    privacy_officer, time_machine
+):
     start = timezone.now()
-    with freeze_time(start):
-        case = complaint(privacy_officer)
-        case_assign(case=case, owner=privacy_officer, actor=privacy_officer)
-        assert case_reminders_send() == 0  # 30 days left
-    with freeze_time(start + timedelta(days=24)):  # six days left
-        assert case_reminders_send() == 1
-        assert case_reminders_send() == 0  # idempotent: the level is claimed
-    with freeze_time(start + timedelta(days=28, hours=1)):
-        assert case_reminders_send() == 1
-    with freeze_time(start + timedelta(days=31)):
-        assert case_reminders_send() == 1
-        assert case_reminders_send() == 0
+    time_machine.move_to(start, tick=False)
+    case = complaint(privacy_officer)
+    case_assign(case=case, owner=privacy_officer, actor=privacy_officer)
+    assert case_reminders_send() == 0  # 30 days left
+    time_machine.move_to(start + timedelta(days=24), tick=False)  # six days left
+    assert case_reminders_send() == 1
+    assert case_reminders_send() == 0  # idempotent: the level is claimed
+    time_machine.move_to(start + timedelta(days=28, hours=1), tick=False)
+    assert case_reminders_send() == 1
+    time_machine.move_to(start + timedelta(days=31), tick=False)
+    assert case_reminders_send() == 1
+    assert case_reminders_send() == 0
     sent = reminders()
     assert [message.to for message in sent] == ["pat@letsgonex.com"] * 3  # the owner
     assert "Overdue" in sent[-1].subject or "逾期" in sent[-1].subject
@@ -154,22 +172,22 @@ def test_reminders_come_a_week_before_two_days_before_and_when_overdue(privacy_o
     assert "unhappy@example-mail.cn" not in sent[-1].body_text
 
 
-def test_a_case_without_owner_reminds_every_privacy_officer(privacy_officer):
+def test_a_case_without_owner_reminds_every_privacy_officer(privacy_officer, time_machine):
     start = timezone.now()
-    with freeze_time(start):
-        complaint(privacy_officer)
-    with freeze_time(start + timedelta(days=29)):
-        case_reminders_send()
+    time_machine.move_to(start, tick=False)
+    complaint(privacy_officer)
+    time_machine.move_to(start + timedelta(days=29), tick=False)
+    case_reminders_send()
     assert [message.to for message in reminders()] == ["pat@letsgonex.com"]
 
 
-def test_a_closed_case_is_not_reminded(privacy_officer):
+def test_a_closed_case_is_not_reminded(privacy_officer, time_machine):
     start = timezone.now()
-    with freeze_time(start):
-        case = complaint(privacy_officer)
-        case_complete(case=case, actor=privacy_officer)
-    with freeze_time(start + timedelta(days=40)):
-        assert case_reminders_send() == 0
+    time_machine.move_to(start, tick=False)
+    case = complaint(privacy_officer)
+    case_complete(case=case, actor=privacy_officer)
+    time_machine.move_to(start + timedelta(days=40), tick=False)
+    assert case_reminders_send() == 0
 
 
 def test_pledge_cases_remind_runs_the_same_service(privacy_officer, capsys):

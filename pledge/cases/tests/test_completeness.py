@@ -29,7 +29,7 @@ from pledge.vault.audit import audit_verify
 from pledge.vault.keys import current_ring, name_tokens, normalise_email, normalise_phone
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture(autouse=True)

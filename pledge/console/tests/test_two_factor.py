@@ -11,6 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pledge.vault.models import AuditEntry
 from pledge.vault.two_factor import totp_enrolment
 
+pytestmark = pytest.mark.clock
+
 PASSWORD = "a long pass phrase for staff"
 
 

@@ -34,7 +34,7 @@ def solve(challenge: dict) -> str:
     raise AssertionError("unsolvable")
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_a_solved_challenge_is_accepted_once_b2():

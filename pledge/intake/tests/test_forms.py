@@ -23,7 +23,7 @@ from pledge.people.models import Account, Consent, Person
 from pledge.people.services import person_find_by_email
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 

@@ -12,7 +12,7 @@ from pledge.people.models import Person, Provenance
 from pledge.people.services import person_find_by_email, person_upsert
 from pledge.vault.access import SYSTEM
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
 
 
 CSV = (

@@ -13,7 +13,7 @@ from pledge.intake.models import Feedback, FeedbackReplyAddress, GuardianPending
 from pledge.intake.uploads import upload_directory
 from pledge.mail.models import SubscriptionRequest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pledge.inventory.services import (
     policy_version_get,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def publish(summary="A change", material=False):

@@ -6,6 +6,8 @@ from pledge.mail.models import Message, MessageStatus
 from pledge.mail.services import mail_send, messages_retry
 from pledge.vault.models import AuditEntry
 
+pytestmark = pytest.mark.clock
+
 
 def send_notice(**overrides):
     arguments = {

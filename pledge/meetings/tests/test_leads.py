@@ -11,7 +11,7 @@ from pledge.meetings.models import Lead
 from pledge.meetings.tests.conftest import make_expert
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def request_demo(client, email, language_prefix="/en", **extra):

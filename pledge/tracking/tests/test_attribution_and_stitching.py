@@ -12,7 +12,7 @@ from pledge.tracking.tests.conftest import consenting_client, cookies_of, export
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def request_with(cookies: dict, path: str = "/en/demo/"):

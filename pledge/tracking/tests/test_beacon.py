@@ -10,7 +10,7 @@ from pledge.tracking.models import DailySalt, PageView
 from pledge.tracking.services import salts_forget
 from pledge.tracking.tests.conftest import GOOGLEBOT, consenting_client, cookies_of, send_beacon
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_a_page_view_keeps_only_declared_fields_and_no_ip():

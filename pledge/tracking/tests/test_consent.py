@@ -10,7 +10,7 @@ from pledge.tracking.models import ConsentMethod, ConsentRecord
 from pledge.tracking.tests.conftest import consenting_client, cookies_of
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_a_first_visit_shows_the_banner_and_sets_no_cookie():

@@ -14,7 +14,7 @@ from pledge.tracking.identification import organisations_identified, organizatio
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 

@@ -10,7 +10,7 @@ from pledge.tracking.beacon import new_event_id
 from pledge.tracking.models import PageView, RequestLogEntry
 from pledge.tracking.tests.conftest import send_beacon
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.clock]
 
 
 def test_concurrent_events_share_commits_and_every_acknowledged_one_is_stored(group_commit):

@@ -6,7 +6,7 @@ from pledge.tracking.models import PageView
 from pledge.tracking.ratelimit import RedisLimiter
 from pledge.tracking.tests.conftest import send_beacon
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_an_address_over_the_limit_is_refused(settings):

@@ -12,7 +12,7 @@ from pledge.tracking.services import request_log_prune
 from pledge.tracking.tests.conftest import CHROME, GOOGLEBOT
 from pledge.vault.keys import current_ring
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def use_ip_mode(monkeypatch, mode: str):

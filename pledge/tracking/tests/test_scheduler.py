@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from pledge.scheduler import PERIODIC_JOBS, job_claim, job_tick, task_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 ROLLUPS = next(job for job in PERIODIC_JOBS if job.name == "tracking.refresh_rollups")
 

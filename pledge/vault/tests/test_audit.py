@@ -10,6 +10,8 @@ from django.db import connection
 from pledge.vault.audit import audit_record, audit_verify
 from pledge.vault.models import AuditEntry
 
+pytestmark = pytest.mark.clock
+
 
 def seed(count=5):
     return [

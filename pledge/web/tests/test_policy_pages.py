@@ -7,7 +7,7 @@ import pytest
 from pledge.inventory.loader import site_cache_clear
 from pledge.inventory.services import policy_publish
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def publish(summary="A change"):

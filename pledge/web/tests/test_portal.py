@@ -27,7 +27,7 @@ from pledge.people.services import consent_record, person_find_by_email, person_
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 EMAIL = "mei.han@acme-robots.cn"
 
