@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from pledge.dates import site_zone
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_in_force
 
@@ -54,6 +55,7 @@ def archive_build(*, person, sections, files, language: str) -> bytes:
     with (
         zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
         translation.override(language),
+        timezone.override(site_zone()),  # the person's copy reads in the site's zone
     ):
         archive.writestr("data.json", export_json(sections, person))
         for section in sections:
@@ -71,7 +73,7 @@ def archive_build(*, person, sections, files, language: str) -> bytes:
             {
                 "sections": sections,
                 "files": names,
-                "generated_at": timezone.localtime(),
+                "generated_at": timezone.now(),
                 "organisation": inventory.organisation,
                 "holds": inventory.legal_holds.values(),
                 "policy_version": version.number if version else None,

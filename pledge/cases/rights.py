@@ -23,6 +23,7 @@ from pledge.cases import kinds
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity, PortalLink
 from pledge.cases.portal import PortalAccess, link_create
 from pledge.cases.services import case_complete, case_open, case_record, staff_check
+from pledge.dates import site_date
 from pledge.inventory.loader import current_inventory
 from pledge.mail.models import Message, MessageStatus, SubscriptionStatus
 from pledge.mail.providers import signups_of
@@ -263,7 +264,7 @@ def rights_archive(*, person: Person, actor, case: Case | None = None) -> Archiv
         }
         finish(actor, label, case, kinds.COPY, "exported", result)
         audit_record(actor=label, action="person.exported", target=person, details=result)
-    stamp = timezone.localtime().strftime("%Y%m%d")
+    stamp = site_date().strftime("%Y%m%d")
     return Archive(filename=f"gonex-my-data-{stamp}.zip", content=content)
 
 

@@ -2,7 +2,8 @@
 
 In order: the network allow-list (P22's firewall), an active staff login, a verified second
 factor (SECURITY.md A1), the view's permission (refusals audited by the vault), and no caching
-of the page (H7). ``staff_view.permission`` is kept on the view so the URL x role matrix test
+of the page (H7). The page then shows times in the staff member's zone (an expert's own, the
+site's otherwise). ``staff_view.permission`` is kept on the view so the URL x role matrix test
 reads it from the resolver.
 """
 
@@ -11,8 +12,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from pledge.meetings.experts import staff_time_zone
 from pledge.vault.access import access_require, client_ip, has_access, network_allowed
 from pledge.vault.two_factor import has_second_factor
 
@@ -53,7 +56,8 @@ def staff_view(permission: str | tuple[str, ...] | None = None):
                     access_require(user, permission[0])
             elif permission:
                 access_require(user, permission)
-            return view(request, *args, **kwargs)
+            with timezone.override(staff_time_zone(user)):
+                return view(request, *args, **kwargs)
 
         wrapped.staff_permission = permission
         return wrapped

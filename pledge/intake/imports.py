@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pledge.dates import site_date
 from pledge.intake.forms import validate_phone
 from pledge.intake.models import ImportBatch
 from pledge.inventory.loader import current_inventory
@@ -180,7 +181,7 @@ def import_batch_run(batch: ImportBatch, *, actor, progress=lambda done, total: 
                 source=batch.source,
                 legal_basis=batch.legal_basis,
                 batch=batch.public_id,
-                notice_due=timezone.localdate() + timedelta(days=notice_days),
+                notice_due=site_date() + timedelta(days=notice_days),
                 notice_sent_at=timezone.now(),
             )
             mail_send(

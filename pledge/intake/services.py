@@ -17,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from pledge.dates import site_date
 from pledge.intake.defence import Refused, submission_screen
 from pledge.intake.forms import DeclaredForm, form_class
 from pledge.intake.models import (
@@ -58,7 +59,7 @@ class Outcome:
 
 def blocked_count_add(*, form_key: str, reason: str) -> None:
     """Count a refused post for the staff's daily view; nothing of its content is kept."""
-    today = timezone.localdate()
+    today = site_date()
     counted = BlockedCount.objects.filter(day=today, form=form_key, reason=reason).update(
         count=F("count") + 1
     )

@@ -33,8 +33,14 @@ def single_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def render_message(kind: str, language: str, context: dict) -> tuple[str, str, str]:
-    with translation.override(language):
+def render_message(
+    kind: str, language: str, context: dict, time_zone: str = ""
+) -> tuple[str, str, str]:
+    """The trio in the reader's language and zone: ``|date`` shows the reader's date and time,
+    whatever zone the request or worker that sends it runs in."""
+    zone = time_zone or settings.TIME_ZONE
+    context = {**context, "time_zone": zone}
+    with translation.override(language), timezone.override(zone):
         subject = single_line(render_to_string(f"mail/{kind}-subject.txt", context))
         text = render_to_string(f"mail/{kind}-body.txt", context)
         try:
@@ -55,16 +61,22 @@ def mail_send(
     headers: dict | None = None,
     attachments: list[dict] | None = None,
     hold: str = "",
+    time_zone: str = "",
 ) -> Message:
     """Queue one email; it leaves when the surrounding transaction commits.
 
     ``attachments`` are ``{"filename", "content", "mimetype"}`` with text content (an .ics
     invite). ``headers`` values are flattened to one line each (I5). ``hold`` names the legal
     hold that keeps the message after its recipient is erased (an erasure certificate).
+    ``time_zone`` is the recipient's when their record has one (an expert's); the site's
+    otherwise. Templates get it as ``time_zone`` to name it beside a time.
     """
     to = single_line(to)
     subject, text, html = render_message(
-        kind, language, {**context, "language": language, "site_url": settings.PLEDGE_SITE_URL}
+        kind,
+        language,
+        {**context, "language": language, "site_url": settings.PLEDGE_SITE_URL},
+        time_zone,
     )
     message = Message.objects.create(
         person=person,

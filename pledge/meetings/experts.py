@@ -30,6 +30,15 @@ def expert_for(user) -> Expert:
     return expert
 
 
+def staff_time_zone(user) -> str:
+    """The zone a staff member reads times in: their expert profile's, else the site's."""
+    zone = Expert.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
+    try:
+        return zoneinfo.ZoneInfo(zone).key if zone else settings.TIME_ZONE
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return settings.TIME_ZONE
+
+
 def may_edit(expert: Expert, actor) -> bool:
     return has_access(actor, "view_all_leads") or (
         has_access(actor, "work_own_leads") and expert.user_id == actor.pk

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pledge.dates import site_zone
 from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
 from pledge.meetings.invites import invite_ics
@@ -58,12 +59,15 @@ def lead_by_token(token: str) -> Lead | None:
 
 
 def fits(slot: Slot, preferences: list[str]) -> bool:
-    local = slot.starts_at.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
-    if local.weekday() >= 5:
+    """Whether the slot lies wholly inside one of the day parts the visitor chose, on a
+    weekday, in the site's zone (a slot ending at midnight ends on the next day)."""
+    zone = site_zone()
+    starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    if starts.weekday() >= 5:
         return False
     return any(
-        DAY_PARTS[part][0] <= local.time()
-        and (local + timedelta(minutes=MEETING_MINUTES)).time() <= DAY_PARTS[part][1]
+        datetime.combine(starts.date(), DAY_PARTS[part][0], tzinfo=zone) <= starts
+        and ends <= datetime.combine(starts.date(), DAY_PARTS[part][1], tzinfo=zone)
         for part in preferences
         if part in DAY_PARTS
     )
@@ -244,11 +248,9 @@ def meeting_withdraw_for_erasure(meeting: Meeting) -> None:
         kind="meeting_erased",
         to=expert.user.email,
         language=(expert.languages or [settings.LANGUAGE_CODE])[0],
-        context={
-            "starts_local": meeting.starts_at.astimezone(zoneinfo.ZoneInfo(expert.time_zone)),
-            "time_zone": expert.time_zone,
-        },
+        context={"starts_at": meeting.starts_at},
         actor=SYSTEM,
+        time_zone=expert.time_zone,
         attachments=[
             {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar; method=CANCEL"}
         ],
@@ -272,8 +274,7 @@ def invites_send(meeting: Meeting, *, kind: str, method: str) -> None:
         "name": lead.person.name,
         "mode": meeting.mode,
         "location": meeting.location,
-        "starts_local": meeting.starts_at.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)),
-        "time_zone": settings.TIME_ZONE,
+        "starts_at": meeting.starts_at,
     }
     mail_send(
         kind=kind,
@@ -292,13 +293,12 @@ def invites_send(meeting: Meeting, *, kind: str, method: str) -> None:
         context={
             **context,
             "for_expert": True,
-            "starts_local": meeting.starts_at.astimezone(zoneinfo.ZoneInfo(expert.time_zone)),
-            "time_zone": expert.time_zone,
             "answers": sorted(lead.submission.answers.items()),
             "lead_path": reverse("console:lead", args=[lead.public_id]),
         },
         actor=SYSTEM,
         attachments=attachment,
+        time_zone=expert.time_zone,
     )
 
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.utils import timezone
 
+from pledge.dates import site_date
 from pledge.tracking import events
 from pledge.tracking.consent import consent_from_environ, visitor_key_from
 from pledge.tracking.ingest import LEAVE, VIEW, ingest_writer
@@ -119,7 +120,7 @@ def view_event(parameters: dict, environ) -> tuple:
         ""
         if visitor_key
         else events.visitor_hash(
-            timezone.localdate(now), client_ip(SimpleNamespace(META=environ)), user_agent
+            site_date(now), client_ip(SimpleNamespace(META=environ)), user_agent
         )
     )
     event_id = parameters.get("id", "")

@@ -11,14 +11,15 @@ declared purposes (the purpose gate: do-not-contact, consent, P23).
 
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef
-from django.utils import timezone
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
+from pledge.dates import site_days_start, site_zone
 from pledge.inventory.loader import current_inventory
 from pledge.people.gate import may
 from pledge.people.models import OptOut, OptOutKind, Organization
@@ -95,7 +96,7 @@ def organisations_identified(*, actor, days: int = 30) -> list[Identified]:
         (organization, [ipaddress.ip_network(n) for n in organization.networks])
         for organization in Organization.objects.exclude(networks=[]).exclude(Exists(opted))
     ]
-    since = timezone.now() - timedelta(days=days)
+    since = site_days_start(days)
     visits = RequestLogEntry.objects.filter(at__gte=since, is_bot=False).exclude(ip_address="")
     seen: dict[int, Identified] = {}
     for row in visits.values("ip_address").annotate(requests=Count("id"), last=Max("at")):
@@ -112,7 +113,13 @@ def organisations_identified(*, actor, days: int = 30) -> list[Identified]:
     purposes = current_inventory().organisation_identification.purposes
     for found in seen.values():
         theirs = visits.filter(ip_address__in=found.networks)
-        found.days = theirs.dates("at", "day").count()
+        found.days = (
+            theirs.annotate(day=TruncDate("at", tzinfo=site_zone()))
+            .order_by()
+            .values("day")
+            .distinct()
+            .count()
+        )
         found.pages = list(
             theirs.values_list("path").annotate(n=Count("id")).order_by("-n", "path")[:5]
         )

@@ -6,13 +6,12 @@ person (the only visitor from a rare referrer, a rare language): it is folded in
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
 
+from pledge.dates import site_date, site_days_start
 from pledge.tracking.models import Rollup, RollupPeriod
-from pledge.tracking.rollups import DIMENSIONS, day_start, rollup_totals
+from pledge.tracking.rollups import DIMENSIONS, rollup_totals
 from pledge.vault.access import access_require
 
 
@@ -62,8 +61,7 @@ def aggregates(*, actor, days: int = 30) -> Aggregates:
     """
     access_require(actor, "view_aggregates")
     threshold = settings.PLEDGE_AGGREGATE_MIN_COUNT
-    until = day_start(timezone.now() + timedelta(days=1))
-    since = day_start(timezone.now() - timedelta(days=days - 1))
+    since, until = site_days_start(days), site_days_start(0)
     tables = {
         dimension: hidden_below(
             rollup_totals(period=RollupPeriod.DAY, dimension=dimension, since=since, until=until),
@@ -77,7 +75,7 @@ def aggregates(*, actor, days: int = 30) -> Aggregates:
     ).order_by("start")
     totals = [
         AggregateRow(
-            timezone.localtime(row.start).date().isoformat(),
+            site_date(row.start).isoformat(),
             row.views if row.visitors >= threshold else None,
             row.visitors if row.visitors >= threshold else None,
             round(row.seconds / row.views) if row.views and row.visitors >= threshold else None,

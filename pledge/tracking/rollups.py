@@ -13,6 +13,7 @@ from django.db.models import Count, F, Max, Min, Sum, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from pledge.dates import site_day_start
 from pledge.tracking.models import PageView, Rollup, RollupPeriod
 
 DIMENSIONS = {
@@ -28,11 +29,6 @@ RECOMPUTE_HOURS = 3
 
 def hour_floor(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def day_start(moment: datetime) -> datetime:
-    local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def period_rows(period: str, start: datetime, end: datetime) -> list[Rollup]:
@@ -79,7 +75,7 @@ def periods_to_refresh(now: datetime) -> tuple[list[datetime], list[datetime]]:
     while moment <= current:
         hours.append(moment)
         moment += timedelta(hours=1)
-    days = sorted({day_start(hour) for hour in hours})
+    days = sorted({site_day_start(hour) for hour in hours})
     return hours, days
 
 
@@ -89,7 +85,7 @@ def rollups_refresh(*, now: datetime | None = None) -> int:
     hours, days = periods_to_refresh(now)
     written = 0
     periods = [(RollupPeriod.HOUR, hour, hour + timedelta(hours=1)) for hour in hours]
-    periods += [(RollupPeriod.DAY, day, day_start(day + timedelta(hours=25))) for day in days]
+    periods += [(RollupPeriod.DAY, day, site_day_start(day + timedelta(hours=25))) for day in days]
     for period, start, end in periods:
         if not PageView.objects.filter(at__gte=start, at__lt=end).exists() and not (
             Rollup.objects.filter(period=period, start=start).exists()

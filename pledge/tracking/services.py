@@ -16,6 +16,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from pledge.dates import site_date
 from pledge.tracking import declarations, events
 from pledge.tracking.banner import banner_wording
 from pledge.tracking.consent import Consent, consent_for, new_token, visitor_key_from
@@ -265,7 +266,7 @@ def salts_forget(*, now=None) -> int:
     now = now or timezone.now()
     kept_hours = declarations.visit_counting().salt_kept_hours
     # A day's salt serves from the day's start; it goes once that start is kept_hours old.
-    began_too_long_ago = timezone.localdate(now - timedelta(hours=kept_hours))
+    began_too_long_ago = site_date(now - timedelta(hours=kept_hours))
     removed, _ = DailySalt.objects.filter(day__lte=began_too_long_ago).delete()
     events.salts_cache_clear()
     return removed

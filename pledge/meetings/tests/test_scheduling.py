@@ -1,7 +1,8 @@
 """Demo scheduling (P25, P01): slots, booking with invites to both sides, no double booking."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,8 +14,9 @@ from pledge.cases.models import CaseChannel, Identity
 from pledge.cases.rights import rights_erase
 from pledge.cases.services import case_open
 from pledge.mail.models import Message
-from pledge.meetings.models import Meeting
+from pledge.meetings.models import Expert, Meeting
 from pledge.meetings.scheduling import (
+    Slot,
     fits,
     lead_slots,
     meeting_book,
@@ -26,7 +28,7 @@ from pledge.meetings.tests.conftest import make_expert
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def erase(person, officer):
@@ -86,6 +88,34 @@ def test_booking_emails_both_sides_a_valid_invite_over_smtp(
     assert meeting.location == "https://meet.letsgonex.cn/sam"
     expert_mail = next(m for m in smtp_server.messages if "sam@letsgonex.com" in m.recipients)
     assert "weekday_morning" in expert_mail.get_body(("plain",)).get_content()  # answers carried
+
+
+def test_each_side_reads_the_demo_time_in_their_own_zone(client, policy, local_new_year):
+    """The visitor reads the site's zone; an expert in Berlin reads Berlin's, even though the
+    worker and the request that sent it run in Shanghai."""
+    expert = make_expert("berta")
+    Expert.objects.filter(pk=expert.pk).update(time_zone="Europe/Berlin")
+    lead = request_demo(client, "zones@example-co.cn")
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    mails = {m.to: m.body_text for m in Message.objects.filter(kind="meeting_confirmed")}
+    in_shanghai = f"{meeting.starts_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}"
+    in_berlin = f"{meeting.starts_at.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m-%d %H:%M}"
+    visitor, berta = mails["zones@example-co.cn"], mails["berta@letsgonex.com"]
+    assert in_shanghai in visitor and "Asia/Shanghai" in visitor
+    assert in_berlin in berta and "Europe/Berlin" in berta and in_shanghai not in berta
+
+
+def test_a_slot_fits_a_day_part_only_if_it_ends_inside_it():
+    """A slot from 23:00 ends at midnight, on the next day: not a morning's."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    monday = datetime(2026, 11, 30, tzinfo=shanghai)
+    late, early = monday.replace(hour=23), monday.replace(hour=9)
+    assert not fits(Slot(late, late + timedelta(hours=1)), ["weekday_morning"])
+    assert fits(Slot(early, early + timedelta(hours=1)), ["weekday_morning"])
+    assert not fits(
+        Slot(early.replace(hour=11, minute=30), early.replace(hour=12, minute=30)),
+        ["weekday_morning"],
+    )
 
 
 def test_a_taken_slot_is_refused(client, policy, expert):
