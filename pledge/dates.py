@@ -10,13 +10,24 @@ Showing an instant to a person is the template's job (``|date`` in the reader's 
 console, the site and ``mail_send`` activate).
 """
 
+import zoneinfo
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 
 def site_zone():
     return timezone.get_default_timezone()
+
+
+def zone_or_site(name: str | None) -> str:
+    """``name`` if it is a time zone this machine knows, else the site's: a reader's zone
+    read from a record never breaks what is being sent or shown."""
+    try:
+        return zoneinfo.ZoneInfo(name).key if name else settings.TIME_ZONE
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return settings.TIME_ZONE
 
 
 def site_date(moment: datetime | None = None) -> date:

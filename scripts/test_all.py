@@ -13,6 +13,8 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
+import pytest
+
 from pledge.tests.clock import INSTANTS
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
@@ -52,7 +54,9 @@ def main() -> int:
     )
     # No browser test runs under the clock: two workers halve the time it adds.
     clock = ("--clock=all", "-m", "clock", "-n", "2")
-    failures |= run(f"SQLite, the clock frozen at {instants}", base, *clock)
+    outcome = run(f"SQLite, the clock frozen at {instants}", base, *clock)
+    if outcome != pytest.ExitCode.NO_TESTS_COLLECTED:  # arguments that pick no clock test
+        failures |= outcome
     return failures
 
 

@@ -4,6 +4,7 @@ The inventory (``[rights.requests.<key>]``) names each right, its channels and i
 cases take their kinds and due dates from it, so the policy's table and the queue agree.
 """
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from pledge.inventory.loader import current_inventory
@@ -27,6 +28,10 @@ def case_kinds() -> list[tuple[str, str]]:
 def kind_name(kind: str) -> str:
     rights = current_inventory().rights.requests
     return str(rights[kind].name) if kind in rights else str(_("Other"))
+
+
+# For emails: named in the reader's language when the message is rendered, not the sender's.
+kind_name_lazy = lazy(kind_name, str)
 
 
 def deadline_days(kind: str) -> int:

@@ -15,10 +15,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from pledge.cases.kinds import kind_name
+from pledge.cases.kinds import kind_name_lazy
 from pledge.cases.models import OPEN_STATUSES, Case
 from pledge.cases.services import service_mailbox
 from pledge.mail.services import mail_send
+from pledge.meetings.experts import staff_time_zone
 from pledge.vault.access import Role
 from pledge.vault.audit import audit_record
 
@@ -42,17 +43,19 @@ def level_due(case: Case, now) -> int:
     return max(reached, default=0)
 
 
-def recipients(case: Case) -> list[str]:
-    """The owner; without one, every privacy officer; without any, the service mailbox."""
+def recipients(case: Case) -> list[tuple[str, str]]:
+    """(address, time zone) of the owner; without one, of every privacy officer; without any,
+    the service mailbox in the site's zone. Staff read the deadline in their own zone."""
     if case.owner is not None and case.owner.email:
-        return [case.owner.email]
+        return [(case.owner.email, staff_time_zone(case.owner))]
     officers = (
         get_user_model()
         .objects.filter(groups__name=Role.PRIVACY_OFFICER, is_active=True)
         .exclude(email="")
-        .values_list("email", flat=True)
+        .distinct()
     )
-    return sorted(set(officers)) or [service_mailbox()]
+    found = sorted({(officer.email, staff_time_zone(officer)) for officer in officers})
+    return found or [(service_mailbox(), settings.TIME_ZONE)]
 
 
 def case_reminders_send(*, now=None) -> int:
@@ -74,20 +77,21 @@ def case_reminders_send(*, now=None) -> int:
             if not claimed:
                 continue  # another worker sent it
             overdue = case.due_at <= now
-            for address in recipients(case):
+            for address, zone in recipients(case):
                 mail_send(
                     kind="case_reminder",
                     to=address,
                     language=settings.LANGUAGE_CODE,
                     context={
                         "reference": case.reference,
-                        "kind_name": kind_name(case.kind),
-                        "due_at": timezone.localtime(case.due_at),
+                        "kind_name": kind_name_lazy(case.kind),
+                        "due_at": case.due_at,
                         "days_left": max(0, (case.due_at - now).days),
                         "overdue": overdue,
                         "case_path": reverse("console:case", args=[case.public_id]),
                     },
                     actor="system",
+                    time_zone=zone,
                 )
             audit_record(
                 actor="system", action="case.reminded", target=case, details={"level": level}

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from pledge.cases.kinds import case_kinds, deadline_days, kind_name
+from pledge.cases.kinds import case_kinds, deadline_days, kind_name, kind_name_lazy
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity
 from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
@@ -136,7 +136,7 @@ def staff_notify(case: Case, *, actor) -> None:
         language=settings.LANGUAGE_CODE,
         context={
             "reference": case.reference,
-            "kind_name": kind_name(case.kind),
+            "kind_name": kind_name_lazy(case.kind),
             "channel": case.get_channel_display(),
             "due_at": case.due_at,
             "case_path": reverse("console:case", args=[case.public_id]),

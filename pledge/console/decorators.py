@@ -2,13 +2,14 @@
 
 In order: the network allow-list (P22's firewall), an active staff login, a verified second
 factor (SECURITY.md A1), the view's permission (refusals audited by the vault), and no caching
-of the page (H7). The page then shows times in the staff member's zone (an expert's own, the
-site's otherwise). ``staff_view.permission`` is kept on the view so the URL x role matrix test
+of the page (H7). Every console page shows times in the signed-in staff member's zone (an
+expert's own, the site's otherwise). ``staff_view.permission`` is kept on the view so the URL x role matrix test
 reads it from the resolver.
 """
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,14 +26,18 @@ def network_refusal(request):
 
 
 def console_door(view):
-    """The checks of the login pages themselves: network allow-list and no caching."""
+    """The checks of the login pages themselves: network allow-list and no caching; then the
+    reader's time zone."""
 
     @never_cache
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not network_allowed(client_ip(request)):
             return network_refusal(request)
-        return view(request, *args, **kwargs)
+        user = request.user
+        zone = staff_time_zone(user) if user.is_authenticated else settings.TIME_ZONE
+        with timezone.override(zone):
+            return view(request, *args, **kwargs)
 
     return wrapped
 
@@ -56,8 +61,7 @@ def staff_view(permission: str | tuple[str, ...] | None = None):
                     access_require(user, permission[0])
             elif permission:
                 access_require(user, permission)
-            with timezone.override(staff_time_zone(user)):
-                return view(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
 
         wrapped.staff_permission = permission
         return wrapped

@@ -18,6 +18,7 @@ from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from pledge.dates import zone_or_site
 from pledge.mail.models import Message, MessageStatus
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
@@ -38,7 +39,7 @@ def render_message(
 ) -> tuple[str, str, str]:
     """The trio in the reader's language and zone: ``|date`` shows the reader's date and time,
     whatever zone the request or worker that sends it runs in."""
-    zone = time_zone or settings.TIME_ZONE
+    zone = zone_or_site(time_zone)
     context = {**context, "time_zone": zone}
     with translation.override(language), timezone.override(zone):
         subject = single_line(render_to_string(f"mail/{kind}-subject.txt", context))

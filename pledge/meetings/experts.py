@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from pledge.dates import zone_or_site
 from pledge.meetings.models import Availability, Expert
 from pledge.vault.access import has_access, refuse
 from pledge.vault.audit import audit_record
@@ -32,11 +33,9 @@ def expert_for(user) -> Expert:
 
 def staff_time_zone(user) -> str:
     """The zone a staff member reads times in: their expert profile's, else the site's."""
-    zone = Expert.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
-    try:
-        return zoneinfo.ZoneInfo(zone).key if zone else settings.TIME_ZONE
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return settings.TIME_ZONE
+    return zone_or_site(
+        Expert.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
+    )
 
 
 def may_edit(expert: Expert, actor) -> bool:

@@ -1,5 +1,7 @@
 """iCalendar invitations (RFC 5545/5546) for booked demos, made with the icalendar library."""
 
+from datetime import UTC
+
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -21,8 +23,9 @@ def invite_ics(meeting, *, method: str, with_visitor: bool = True) -> str:
     event = Event()
     event.add("uid", f"{meeting.public_id}@{organisation.domain}")
     event.add("dtstamp", timezone.now())
-    event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.ends_at)
+    # UTC instants (…Z): a TZID would need its VTIMEZONE, which calendars read unevenly.
+    event.add("dtstart", meeting.starts_at.astimezone(UTC))
+    event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("sequence", meeting.sequence)
     event.add("summary", f"{organisation.name} demo · {meeting.expert.display_name}")
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")

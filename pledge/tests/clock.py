@@ -4,15 +4,20 @@ or a year's end, or the week's).
 
 The site's zone, Asia/Shanghai, is eight hours ahead of UTC, so 16:00 UTC is local midnight:
 the instants sit on both sides of it, on the last day of a month and of a year, and on a Sunday
-night. Each is a frozen clock for the whole process (time-machine patches the C library's
-clock, so Django, the standard library and every thread read the same instant), set before the
-test's first fixture runs and kept until its last teardown.
+night. At each, time-machine freezes Python's clock for the whole process (``time.time``,
+``datetime.now``, ``date.today`` and the rest, in every thread; ``time.monotonic`` runs on, so
+waits and timeouts still work) from the start of the test's setup to the end of its teardown;
+fixtures of a wider scope are set up at the instant of the first test that needs them. What
+lives outside Python keeps the real time: a database server's or SQLite's own ``now``, Redis,
+other processes. No product code reads those clocks; keep it so (no ``Now()``, no
+``CURRENT_TIMESTAMP``).
 
     pytest --clock=all -m clock      every clock test once at each instant (make test runs this)
     pytest --clock=day-start path    the named instant only; any ISO 8601 instant works too
 
-Registered for the whole suite by the root conftest.py (pytest_plugins); scripts/test_all.py
-reads ``INSTANTS`` to say what it ran.
+A test that asks for ``local_new_year`` (root conftest) sets its own instant and is not
+repeated. Registered for the whole suite by the root conftest.py (pytest_plugins);
+scripts/test_all.py reads ``INSTANTS`` to say what it ran.
 """
 
 from datetime import UTC, datetime
@@ -33,6 +38,8 @@ INSTANTS = {
     # Sunday 23:30 in Shanghai: "this week" ends in half an hour.
     "sunday-night": datetime(2026, 6, 21, 15, 30, tzinfo=UTC),
 }
+# Tests with this fixture choose their own instant.
+OWN_INSTANT = "local_new_year"
 
 
 def pytest_addoption(parser):
@@ -42,13 +49,12 @@ def pytest_addoption(parser):
         help=(
             "run tests marked clock with the clock frozen at INSTANT: a name ("
             + ", ".join(INSTANTS)
-            + "), 'all' for each of them, or an ISO 8601 instant"
+            + "), 'all' for each of them, or an ISO 8601 instant with its zone"
         ),
     )
 
 
-def instants_chosen(config) -> dict[str, datetime]:
-    option = config.getoption("--clock")
+def instants_from(option: str | None) -> dict[str, datetime]:
     if not option:
         return {}
     if option == "all":
@@ -67,9 +73,17 @@ def instants_chosen(config) -> dict[str, datetime]:
     return {option: instant}
 
 
+def pytest_configure(config):
+    config.clock_instants = instants_from(config.getoption("--clock"))
+
+
 def pytest_generate_tests(metafunc):
-    instants = instants_chosen(metafunc.config)
-    if instants and metafunc.definition.get_closest_marker("clock"):
+    instants = metafunc.config.clock_instants
+    if (
+        instants
+        and metafunc.definition.get_closest_marker("clock")
+        and OWN_INSTANT not in metafunc.fixturenames
+    ):
         metafunc.fixturenames.append("clock_instant")
         metafunc.parametrize(
             "clock_instant", list(instants.values()), ids=list(instants), indirect=True
@@ -83,21 +97,19 @@ def clock_instant(request):
 
 
 def pytest_collection_modifyitems(config, items):
-    if not instants_chosen(config):
+    if not config.clock_instants:
         return
-    # A browser test's server is another process, outside the test's clock.
-    skip = pytest.mark.skip(
-        reason="--clock freezes this process only; the browser's server runs apart"
-    )
+    skip = pytest.mark.skip(reason="--clock freezes this process; a browser's server runs apart")
     for item in items:
-        if "browser" in item.keywords:
+        if "browser" in item.keywords and item.get_closest_marker("clock"):
             item.add_marker(skip)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    instant = getattr(item, "callspec", None) and item.callspec.params.get("clock_instant")
-    if not instant:
+    callspec = getattr(item, "callspec", None)
+    instant = callspec.params.get("clock_instant") if callspec else None
+    if instant is None:
         return (yield)
     import time_machine
 

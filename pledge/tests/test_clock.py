@@ -1,6 +1,7 @@
 """The clock runs (pledge/tests/clock.py): the instants mean what their names say, a frozen
 clock catches a UTC date taken for the site's, and no test that reads the clock escapes them."""
 
+import ast
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ def local(name: str):
     return timezone.localtime(INSTANTS[name], timezone.get_default_timezone())
 
 
+@pytest.mark.clock
 def test_the_instants_sit_where_date_mistakes_show():
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert f"{local('day-end'):%H:%M:%S}" == "23:59:59"
@@ -29,12 +31,22 @@ def test_the_instants_sit_where_date_mistakes_show():
     assert local("sunday-night").weekday() == 6 and local("sunday-night").hour == 23
 
 
+@pytest.fixture
+def setup_and_teardown_times():
+    """When this fixture was set up, and (checked by the test below) when it is torn down."""
+    seen = {"setup": timezone.now()}
+    yield seen
+    if "instant" in seen:
+        assert timezone.now() == seen["instant"], "the clock moved before the teardown"
+
+
 @pytest.mark.clock
-def test_each_clock_test_runs_frozen_at_each_instant(clock_instant):
+def test_each_clock_test_runs_frozen_at_each_instant(clock_instant, setup_and_teardown_times):
     if clock_instant is None:
         pytest.skip("runs under --clock (make test's clock run)")
-    assert timezone.now() == clock_instant  # frozen: not a tick later
-    assert timezone.now() == clock_instant
+    setup_and_teardown_times["instant"] = clock_instant
+    assert setup_and_teardown_times["setup"] == clock_instant  # frozen before the fixtures
+    assert timezone.now() == clock_instant  # and not a tick later
 
 
 CATCHES = """
@@ -55,8 +67,8 @@ def test_unmarked_runs_once():
 
 
 def test_the_clock_run_catches_a_utc_date_taken_for_the_sites(pytester):
-    """The mistake behind a deadline shown a day early fails at exactly the instants where the
-    two dates differ, and each failure names its instant."""
+    """The mistake behind a deadline shown a day early fails at exactly the two instants where
+    UTC and Shanghai disagree on the day, and each failure names its instant."""
     pytester.makepyfile(CATCHES)
     result = pytester.runpytest_subprocess(
         "-p", "pledge.tests.clock", "-p", "no:django", "--clock=all"
@@ -75,14 +87,34 @@ def test_a_wrong_instant_says_what_to_write(pytester):
     result = pytester.runpytest_subprocess(
         "-p", "pledge.tests.clock", "-p", "no:django", "--clock=midnight"
     )
-    assert result.ret != 0
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--clock=midnight: give one of day-end, day-start*"])
 
 
-# What a test module says when it reads or moves the clock.
+# What a test module says when it reads or moves the clock, or dates something.
 CLOCK_WORDS = re.compile(
-    r"\b(timedelta|datetime|timezone\.(now|local\w+)|time\.time|time_machine|local_new_year)\b"
+    r"\b(timedelta|datetime|date|timezone\.(now|local\w+)|time\.time|time_machine"
+    r"|local_new_year|Trunc\w+|\w+_at)\b"
 )
+
+
+def module_marked(tree: ast.Module) -> bool:
+    """Whether ``pytestmark`` names pytest.mark.clock, or every test function carries it."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "pytestmark" for target in node.targets
+        ):
+            return "pytest.mark.clock" in ast.unparse(node.value)
+    tests = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    ]
+    return bool(tests) and all(
+        any("pytest.mark.clock" in ast.unparse(mark) for mark in test.decorator_list)
+        for test in tests
+        if CLOCK_WORDS.search(ast.unparse(test))
+    )
 
 
 def test_every_test_module_that_touches_the_clock_runs_at_the_instants():
@@ -90,6 +122,6 @@ def test_every_test_module_that_touches_the_clock_runs_at_the_instants():
         str(path.relative_to(ROOT))
         for path in sorted((ROOT / "pledge").rglob("test_*.py"))
         if CLOCK_WORDS.search(source := path.read_text(encoding="utf-8"))
-        and "pytest.mark.clock" not in source
+        and not module_marked(ast.parse(source))
     ]
     assert not unmarked, f"add pytest.mark.clock to pytestmark in {unmarked}"

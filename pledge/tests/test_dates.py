@@ -6,21 +6,25 @@ day and a year early. (The case deadline and the demo's emails: cases and meetin
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from pledge.cases.services import case_open
+from pledge.cases.models import CaseChannel, Identity
+from pledge.cases.reminders import case_reminders_send
+from pledge.cases.services import case_assign, case_open
 from pledge.intake.activity import forms_activity
 from pledge.intake.models import BlockedCount
 from pledge.inventory.services import policy_publish
 from pledge.mail.models import Message
 from pledge.meetings.models import Expert
-from pledge.meetings.scheduling import lead_slots
+from pledge.meetings.scheduling import lead_slots, meeting_book, meetings_remind
 from pledge.meetings.tests.conftest import make_expert
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
+from pledge.people.services import person_upsert
 from pledge.tracking.identification import organisations_identified, organization_networks_set
 from pledge.tracking.models import PageView
 from pledge.tracking.queries import aggregates
@@ -30,6 +34,7 @@ from pledge.vault.access import SYSTEM
 from pledge.web.tests.test_portal import ask_for_link, link_from, mei  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock, pytest.mark.usefixtures("local_new_year")]
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
@@ -80,6 +85,83 @@ def test_staff_read_times_in_their_own_zone(
     assert "2027-01-31 00:00" in case_page  # due in 30 days, on Shanghai's calendar
 
 
+@pytest.fixture
+def berlin_officer(privacy_officer):
+    """A privacy officer working from Berlin: their console and their emails run in Berlin."""
+    Expert.objects.create(user=privacy_officer, display_name="Pat", time_zone="Europe/Berlin")
+    return privacy_officer
+
+
+def test_what_a_berlin_officer_sends_the_person_is_dated_in_shanghai(
+    client_for, berlin_officer, django_capture_on_commit_callbacks
+):
+    person, _ = person_upsert(actor=SYSTEM, source="web_form", email="far@example-co.cn")
+    case = case_open(
+        kind="deletion",
+        channel=CaseChannel.EMAIL,
+        actor=berlin_officer,
+        requester_email=person.email,
+        person=person,
+        identity=Identity.VERIFIED_STAFF,
+        acknowledge=False,
+    )
+    console = client_for(berlin_officer)
+    page = console.get(f"/en/console/cases/{case.public_id}/").text
+    assert "Times in Europe/Berlin" in page and "2027-01-30 17:00" in page  # due, in Berlin
+    export = console.get(f"/en/console/cases/{case.public_id}/export/")
+    assert "gonex-my-data-20270101.zip" in export["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+        assert "Made on 2027-01-01 00:00" in archive.read("README.txt").decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        console.post(
+            f"/en/console/cases/{case.public_id}/", {"action": "erase", "confirm": "erase"}
+        )
+    certificate = Message.objects.get(kind="erasure_certificate").body_text  # in Chinese
+    assert "2027-01-01 00:00" in certificate and "2026-12-31" not in certificate
+
+
+def test_a_deadline_reminder_reads_in_its_owners_zone(berlin_officer, time_machine):
+    case = case_open(
+        kind="complaint", channel="email", actor=berlin_officer, requester_email="a@b.cn"
+    )
+    case_assign(case=case, owner=berlin_officer, actor=berlin_officer)
+    time_machine.move_to(case.due_at, tick=False)
+    case_reminders_send()
+    reminder = Message.objects.get(kind="case_reminder").body_text  # in the staff's Chinese
+    assert "须在 2027-01-30 17:00（Europe/Berlin）之前答复" in reminder  # noqa: RUF001
+    assert "（投诉）" in reminder  # noqa: RUF001 (the kind in the reader's language too)
+
+
+def test_a_demo_reminder_says_today_or_tomorrow_on_each_readers_calendar(
+    client, berlin_expert, time_machine
+):
+    """10 hours before a demo at 16:00 in Shanghai (09:00 in Berlin), it is today in
+    Shanghai and still yesterday evening in Berlin."""
+    policy_publish(summary={"en": "v1"}, material=True, published_by="test")
+    lead = request_demo(client, "soon@example-co.cn")
+    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    assert f"{meeting.starts_at.astimezone(BERLIN):%H:%M}" == "09:00"
+    time_machine.move_to(meeting.starts_at - timedelta(hours=10), tick=False)
+    assert meetings_remind() == 1
+    subjects = {m.to: m.subject for m in Message.objects.filter(kind="meeting_reminder")}
+    assert subjects == {
+        "soon@example-co.cn": "Reminder: your Gonex demo is today",
+        "berta@letsgonex.com": "提醒：您的 Gonex 演示在明天",  # noqa: RUF001 (the expert reads Chinese)
+    }
+
+
+def test_day_counts_say_whose_days_they_are_when_the_reader_is_elsewhere(client_for, administrator):
+    Expert.objects.create(user=administrator, display_name="Al", time_zone="Europe/Berlin")
+    for path in (
+        "/en/console/aggregates/",
+        "/en/console/forms/",
+        "/en/console/organizations/visiting/",
+    ):
+        assert "midnight to midnight in Asia/Shanghai" in client_for(administrator).get(path).text
+    Expert.objects.filter(user=administrator).update(time_zone="Asia/Shanghai")
+    assert "midnight to midnight" not in client_for(administrator).get("/en/console/forms/").text
+
+
 def test_the_booking_page_offers_times_in_shanghai(client, berlin_expert):
     policy_publish(summary={"en": "v1"}, material=True, published_by="test")
     lead = request_demo(client, "slots@example-co.cn")
@@ -121,4 +203,4 @@ def test_the_dashboards_days_are_shanghai_days_whoever_reads_them(marketer):
 def test_the_policy_is_dated_in_shanghai(client):
     policy_publish(summary={"en": "v1"}, material=True, published_by="test")
     assert "2027年1月1日" in client.get("/privacy/").text
-    assert "2027" in client.get("/en/privacy/versions/").text
+    assert "Jan. 1, 2027" in client.get("/en/privacy/versions/").text

@@ -9,11 +9,13 @@ from pledge.tracking.events import referrer_domain
 
 
 def site(request):
-    """What every public and console page needs: the site's name and its language links."""
+    """What every public and console page needs: the site's name, its time zone (its days run
+    midnight to midnight there) and its language links."""
     current = get_language()
     path = request.get_full_path()
     return {
         "site_name": "Gonex",
+        "site_time_zone": settings.TIME_ZONE,
         "language_links": [
             {
                 "code": code,

@@ -17,6 +17,9 @@ from pledge.people.models import Organization
 from pledge.people.services import person_create
 from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
 
+# Every console page, rendered at each instant of the clock runs too.
+pytestmark = pytest.mark.clock
+
 # The door: pages reached before the second factor, each with its own tests.
 DOOR = {"login", "verify", "enrol", "logout"}
 

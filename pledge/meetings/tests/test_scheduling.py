@@ -84,6 +84,8 @@ def test_booking_emails_both_sides_a_valid_invite_over_smtp(
     event = event_of(calendar)
     assert calendar["method"] == "REQUEST"
     assert event.decoded("dtstart") == meeting.starts_at
+    assert "TZID" not in invite.get_content()  # UTC instants: no zone a calendar must know
+    assert event["dtstart"].to_ical().endswith(b"Z") and event["dtend"].to_ical().endswith(b"Z")
     assert str(event["uid"]) == f"{meeting.public_id}@letsgonex.cn"
     assert meeting.location == "https://meet.letsgonex.cn/sam"
     expert_mail = next(m for m in smtp_server.messages if "sam@letsgonex.com" in m.recipients)

@@ -17,7 +17,7 @@ from pledge.people.services import person_upsert
 from pledge.vault.access import SYSTEM
 from pledge.vault.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 DO_NOT_CONTACT = OptOutKind.DO_NOT_CONTACT
 AFFILIATES = OptOutKind.AFFILIATE_SHARING

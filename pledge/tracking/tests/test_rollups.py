@@ -1,16 +1,17 @@
 """P15: hourly and daily counts, bots left out, small counts hidden on the dashboard."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from pledge.dates import site_day_start
 from pledge.tracking.models import PageView, Rollup
 from pledge.tracking.queries import aggregates
 from pledge.tracking.rollups import rollups_refresh
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def view(number: int, at, **fields):
@@ -39,8 +40,12 @@ def test_counts_per_hour_and_day_leave_bots_out_and_are_idempotent():
     assert pages == {"/en/": 2, "/en/pricing": 1}
     assert not Rollup.objects.filter(value="Googlebot").exists()
     assert Rollup.objects.get(period="hour", start=hour, dimension="campaign").value == "spring"
-    # Days are the site's: in Shanghai's first hour the hour before belongs to yesterday.
-    today, hour_before = site_day_start(now), site_day_start(now - timedelta(hours=1))
+
+    # Days are Shanghai's: in its first hour the hour before belongs to yesterday.
+    def midnight_before(moment):
+        return moment.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    today, hour_before = midnight_before(now), midnight_before(now - timedelta(hours=1))
     daily = dict(
         Rollup.objects.filter(period="day", dimension="total").values_list("start", "views")
     )
