@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from pledge.cases.models import CaseChannel, Identity
 from pledge.cases.reminders import case_reminders_send
 from pledge.cases.services import case_assign, case_open
+from pledge.cases.tests.seeding import deletion_case
 from pledge.intake.activity import forms_activity
 from pledge.intake.models import BlockedCount
 from pledge.inventory.services import policy_publish
@@ -96,15 +96,7 @@ def test_what_a_berlin_officer_sends_the_person_is_dated_in_shanghai(
     client_for, berlin_officer, django_capture_on_commit_callbacks
 ):
     person, _ = person_upsert(actor=SYSTEM, source="web_form", email="far@example-co.cn")
-    case = case_open(
-        kind="deletion",
-        channel=CaseChannel.EMAIL,
-        actor=berlin_officer,
-        requester_email=person.email,
-        person=person,
-        identity=Identity.VERIFIED_STAFF,
-        acknowledge=False,
-    )
+    case = deletion_case(person, berlin_officer)
     console = client_for(berlin_officer)
     page = console.get(f"/en/console/cases/{case.public_id}/").text
     assert "Times in Europe/Berlin" in page and "2027-01-30 17:00" in page  # due, in Berlin

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from pledge.cases.disclosures import disclosure_record
-from pledge.cases.models import Identity
+from pledge.cases.models import CaseChannel, Identity
 from pledge.cases.portal import link_create
 from pledge.cases.services import case_open
 from pledge.conftest import make_staff
@@ -37,6 +37,20 @@ class Seeded:
     person: object
     needles: dict[str, str] = field(default_factory=dict)
     stored_names: list[str] = field(default_factory=list)
+
+
+def deletion_case(person, officer):
+    """A deletion request the officer opened from an email, the requester's identity checked:
+    what the console's erase acts on."""
+    return case_open(
+        kind="deletion",
+        channel=CaseChannel.EMAIL,
+        actor=officer,
+        requester_email=person.email,
+        person=person,
+        identity=Identity.VERIFIED_STAFF,
+        acknowledge=False,
+    )
 
 
 def seed_everything(tag: str) -> Seeded:

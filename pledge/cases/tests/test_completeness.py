@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from pledge.cases.models import Case, CaseChannel, Identity
+from pledge.cases.models import Case
 from pledge.cases.rights import rights_archive, rights_erase
-from pledge.cases.services import case_open
-from pledge.cases.tests.seeding import PDF, seed_everything
+from pledge.cases.tests.seeding import PDF, deletion_case, seed_everything
 from pledge.intake.models import ImportBatch
 from pledge.intake.uploads import upload_directory
 from pledge.mail.models import Message
@@ -140,15 +139,7 @@ def test_erasure_leaves_nothing_but_what_the_law_holds(
         key: json.dumps(records, sort_keys=True, default=str)
         for key, records in registry_export(bo.person).items()
     }
-    case = case_open(
-        kind="deletion",
-        channel=CaseChannel.EMAIL,
-        actor=privacy_officer,
-        requester_email=ada.needles["email"],
-        person=ada.person,
-        identity=Identity.VERIFIED_STAFF,
-        acknowledge=False,
-    )
+    case = deletion_case(ada.person, privacy_officer)
     with django_capture_on_commit_callbacks(execute=True):  # files go, mail leaves, on commit
         report = rights_erase(person=ada.person, actor=privacy_officer, case=case)
 

@@ -10,9 +10,8 @@ from django.db import connection
 from django.utils import timezone
 from icalendar import Calendar
 
-from pledge.cases.models import CaseChannel, Identity
 from pledge.cases.rights import rights_erase
-from pledge.cases.services import case_open
+from pledge.cases.tests.seeding import deletion_case
 from pledge.mail.models import Message
 from pledge.meetings.models import Expert, Meeting
 from pledge.meetings.scheduling import (
@@ -33,16 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 def erase(person, officer):
     """The erasure the privacy officer runs from a case (the portal's runs the same service)."""
-    case = case_open(
-        kind="deletion",
-        channel=CaseChannel.EMAIL,
-        actor=officer,
-        requester_email=person.email,
-        person=person,
-        identity=Identity.VERIFIED_STAFF,
-        acknowledge=False,
-    )
-    rights_erase(person=person, actor=officer, case=case)
+    rights_erase(person=person, actor=officer, case=deletion_case(person, officer))
 
 
 def ics_of(message_kind: str, to: str) -> Calendar:
