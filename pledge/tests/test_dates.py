@@ -120,8 +120,8 @@ def test_a_deadline_reminder_reads_in_its_owners_zone(berlin_officer, time_machi
     time_machine.move_to(case.due_at, tick=False)
     case_reminders_send()
     reminder = Message.objects.get(kind="case_reminder").body_text  # in the staff's Chinese
-    assert "须在 2027-01-30 17:00（Europe/Berlin）之前答复" in reminder  # noqa: RUF001
-    assert "（投诉）" in reminder  # noqa: RUF001 (the kind in the reader's language too)
+    assert "须在 2027-01-30 17:00（Europe/Berlin）之前答复" in reminder
+    assert "（投诉）" in reminder  # the kind in the reader's language too
 
 
 def test_a_demo_reminder_says_today_or_tomorrow_on_each_readers_calendar(
@@ -138,7 +138,7 @@ def test_a_demo_reminder_says_today_or_tomorrow_on_each_readers_calendar(
     subjects = {m.to: m.subject for m in Message.objects.filter(kind="meeting_reminder")}
     assert subjects == {
         "soon@example-co.cn": "Reminder: your Gonex demo is today",
-        "berta@letsgonex.com": "提醒：您的 Gonex 演示在明天",  # noqa: RUF001 (the expert reads Chinese)
+        "berta@letsgonex.com": "提醒：您的 Gonex 演示在明天",  # the expert reads Chinese
     }
 
 

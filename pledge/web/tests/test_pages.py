@@ -13,7 +13,7 @@ def test_home_is_in_simplified_chinese_at_the_root(client):
     page = response.content.decode()
     assert '<html lang="zh-hans">' in page
     assert "预约免费演示" in page
-    assert "我们会联系您,安排专家与您面对面或线上沟通。" in page
+    assert "我们会联系您，安排专家与您面对面或线上沟通。" in page
 
 
 @pytest.mark.django_db

@@ -70,7 +70,7 @@ def test_before_the_first_publication_the_page_says_so(client):
 def test_the_page_shows_the_version_in_force_and_its_date(client):
     version = publish()
     text = page(client, "/privacy/")
-    assert f"第 {version.number} 版,自 " in text
+    assert f"第 {version.number} 版，自" in text
     assert re.search(r"自 \d{4}年\d{1,2}月\d{1,2}日 起生效", text)
     assert "Version 1, in force since" in page(client, "/en/cookies/")
 
