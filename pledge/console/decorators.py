@@ -3,8 +3,8 @@
 In order: the network allow-list (P22's firewall), an active staff login, a verified second
 factor (SECURITY.md A1), the view's permission (refusals audited by the vault), and no caching
 of the page (H7). Every console page shows times in the signed-in staff member's zone (an
-expert's own, the site's otherwise). ``staff_view.permission`` is kept on the view so the URL x role matrix test
-reads it from the resolver.
+expert's own, the site's otherwise). ``staff_view.permission`` is kept on the view so the URL
+x role matrix test reads it from the resolver.
 """
 
 from functools import wraps

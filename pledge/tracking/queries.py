@@ -61,6 +61,7 @@ def aggregates(*, actor, days: int = 30) -> Aggregates:
     """
     access_require(actor, "view_aggregates")
     threshold = settings.PLEDGE_AGGREGATE_MIN_COUNT
+    # From the start of the first of the last ``days`` days to the start of tomorrow.
     since, until = site_days_start(days), site_days_start(0)
     tables = {
         dimension: hidden_below(
