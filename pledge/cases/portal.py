@@ -68,8 +68,8 @@ def link_create(
             kind="portal_email_confirm" if confirms_email else "portal_link",
             to=link.email,
             language=language,
+            links={"link": link_path},
             context={
-                "link_path": link_path,
                 "hours": LINK_HOURS,
                 "on_behalf": on_behalf,
                 "organisation": organisation,

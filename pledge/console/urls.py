@@ -50,4 +50,9 @@ urlpatterns = [
     path("disclosures/", disclosures.disclosures, name="disclosures"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<uuid:public_id>/", outbox.outbox_message, name="outbox_message"),
+    path(
+        "outbox/<uuid:public_id>/delivered/",
+        outbox.outbox_delivered,
+        name="outbox_delivered",
+    ),
 ]

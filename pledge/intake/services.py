@@ -370,9 +370,9 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
             language=language,
             context={
                 "form_name": form_name,
-                "link_path": reverse("web:guardian", args=[token]),
                 "days": GUARDIAN_DAYS,
             },
+            links={"link": reverse("web:guardian", args=[token])},
             actor=VISITOR,
         )
         audit_record(actor=VISITOR, action="guardian.requested", target=pending)

@@ -25,6 +25,10 @@ class Message(models.Model):
     ``to_index`` finds the messages sent to an address before a person existed behind it (a
     newsletter confirmation), so the access export and erasure reach them too. A message kept
     under a legal hold (``hold``: an erasure certificate) is left out of that index.
+
+    No stored copy holds a live secret: a portal, booking, guardian or newsletter link is kept
+    in ``private_links`` only until delivery (or, with the outbox backend, as the recipient's
+    copy), and the bodies show where it goes (``mail.services.message_shown``).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -41,6 +45,9 @@ class Message(models.Model):
     body_html = EncryptedTextField(blank=True)
     headers = EncryptedJSONField(default=dict, blank=True)
     attachments = EncryptedJSONField(default=list, blank=True)
+    # Private links (a token that acts as a password) by name, added to the bodies only when
+    # the message is handed to the mail server, then emptied; the bodies hold placeholders.
+    private_links = EncryptedJSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pledge.logs import redact
 from pledge.mail.models import Message, Subscription, SubscriptionRequest
+from pledge.mail.services import message_shown
 from pledge.people.registry import PersonalDataProvider, provider_register
 from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import normalise_email
@@ -35,8 +36,9 @@ def messages_export(person) -> list[dict]:
             "to": message.to,
             "subject": message.subject,
             # As sent, but an emailed link's secret (a portal or booking link) is not handed
-            # out again in a file that may travel further than the mailbox did.
-            "body": redact(message.body_text),
+            # out again in a file that may travel further than the mailbox did; mail stored
+            # before links were kept apart is redacted as the logs are.
+            "body": redact(message_shown(message)),
             "language": message.language,
             "status": message.status,
             "created_at": when(message.created_at),

@@ -39,10 +39,8 @@ def subscription_request(
         kind="subscription_confirm",
         to=request.email,
         language=language,
-        context={
-            "link_path": reverse("web:subscription_confirm", args=[token]),
-            "days": CONFIRM_DAYS,
-        },
+        context={"days": CONFIRM_DAYS},
+        links={"link": reverse("web:subscription_confirm", args=[token])},
         actor=actor,
     )
     audit_record(actor=actor, action="subscription.requested", target=request)

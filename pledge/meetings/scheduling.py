@@ -125,11 +125,9 @@ def booking_invitation_send(*, lead: Lead) -> bool:
         kind="booking_invitation",
         to=lead.person.email,
         language=lead.language,
-        context={
-            "name": lead.person.name,
-            "expert": lead.owner.display_name,
-            "link_path": reverse("web:booking", args=[token]),
-        },
+        # The address is not confirmed yet: the email echoes nothing the form's sender wrote.
+        context={"expert": lead.owner.display_name},
+        links={"link": reverse("web:booking", args=[token])},
         actor=SYSTEM,
         person=lead.person,
     )

@@ -157,7 +157,7 @@ def test_day_counts_say_whose_days_they_are_when_the_reader_is_elsewhere(client_
 def test_the_booking_page_offers_times_in_shanghai(client, berlin_expert):
     policy_publish(summary={"en": "v1"}, material=True, published_by="test")
     lead = request_demo(client, "slots@example-co.cn")
-    body = Message.objects.get(kind="booking_invitation").body_text
+    body = Message.objects.get(kind="booking_invitation").private_links["link"]
     page = client.get(re.search(r"(/en/demo/booking/[^/\s]+/)", body)[1]).text
     first = timezone.localtime(lead_slots(lead)[0][0].starts_at, timezone.get_default_timezone())
     assert f"{first:%Y-%m-%d %H:%M}" in page and "Asia/Shanghai" in page

@@ -3,7 +3,8 @@ from django.shortcuts import get_object_or_404, render
 
 from pledge.console.decorators import staff_view
 from pledge.mail.models import Message
-from pledge.mail.services import message_view, outbox
+from pledge.mail.services import message_delivered_copy, message_shown, message_view, outbox
+from pledge.vault.access import has_access
 
 
 @staff_view("read_mailbox")
@@ -17,4 +18,20 @@ def outbox_message(request, public_id):
     message = message_view(
         message=get_object_or_404(Message, public_id=public_id), actor=request.user
     )
-    return render(request, "console/outbox_message.html", {"message": message})
+    return render(
+        request,
+        "console/outbox_message.html",
+        {
+            "message": message,
+            "body": message_shown(message),
+            "may_open_delivered": has_access(request.user, "manage_staff"),
+        },
+    )
+
+
+@staff_view("manage_staff")
+def outbox_delivered(request, public_id):
+    """The recipient's copy with its links, for the administrator while mail stays here."""
+    message = get_object_or_404(Message, public_id=public_id)
+    body = message_delivered_copy(message=message, actor=request.user)
+    return render(request, "console/outbox_delivered.html", {"message": message, "body": body})

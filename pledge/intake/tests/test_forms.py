@@ -227,7 +227,7 @@ def test_an_applicant_under_14_leaves_nothing_until_a_guardian_confirms_p19(
     pending = GuardianPending.objects.get()
     assert pending.guardian_email == "parent@example.cn"
     guardian_mail = Message.objects.get(kind="guardian_consent")
-    token = re.search(r"/guardian/([^/\s]+)/", guardian_mail.body_text).group(1)
+    token = re.search(r"/guardian/([^/\s]+)/", guardian_mail.private_links["link"]).group(1)
 
     page = client.get(f"/en/guardian/{token}/")
     assert "Xiao Hong" in page.content.decode()
@@ -267,7 +267,7 @@ def test_newsletter_subscribes_nobody_until_the_link_is_followed(client):
     assert response.status_code == 200
     assert "Check your inbox" in response.content.decode()
     assert not Subscription.objects.exists() and not Person.objects.exists()
-    body = Message.objects.get(kind="subscription_confirm").body_text
+    body = Message.objects.get(kind="subscription_confirm").private_links["link"]
     token = re.search(r"/newsletter/confirm/([^/\s]+)/", body).group(1)
     client.get(f"/en/newsletter/confirm/{token}/")
     assert not Subscription.objects.exists()  # a link scanner's GET subscribes nobody

@@ -50,7 +50,7 @@ def test_only_experts_serving_the_language_get_the_lead(client, policy, db):
 def test_the_visitor_gets_a_private_booking_link(client, policy, expert):
     lead = request_demo(client, "link@example-co.cn")
     invitation = Message.objects.get(kind="booking_invitation")
-    token = re.search(r"/demo/booking/([^/\s]+)/", invitation.body_text).group(1)
+    token = re.search(r"/demo/booking/([^/\s]+)/", invitation.private_links["link"]).group(1)
     assert lead.booking_token_hash and token not in lead.booking_token_hash
     page = client.get(f"/en/demo/booking/{token}/").content.decode()
     assert "Book this time" in page

@@ -137,7 +137,7 @@ def test_the_visitor_books_reschedules_and_cancels_from_the_link(client, policy,
     import re
 
     request_demo(client, "page@example-co.cn")
-    body = Message.objects.get(kind="booking_invitation").body_text
+    body = Message.objects.get(kind="booking_invitation").private_links["link"]
     path = re.search(r"(/en/demo/booking/[^/\s]+/)", body).group(1)
     page = client.get(path).content.decode()
     first, second = re.findall(r'name="slot" value="(\w+)"', page)[:2]
@@ -156,7 +156,7 @@ def test_a_made_up_slot_is_refused_with_a_message(client, policy, expert):
     import re
 
     request_demo(client, "fake@example-co.cn")
-    body = Message.objects.get(kind="booking_invitation").body_text
+    body = Message.objects.get(kind="booking_invitation").private_links["link"]
     path = re.search(r"(/en/demo/booking/[^/\s]+/)", body).group(1)
     response = client.post(path, {"action": "book", "slot": "19990101T0000"})
     assert response.status_code == 400

@@ -535,7 +535,7 @@ def test_times_show_in_local_time_and_link_secrets_stay_out_of_the_copy(mei, cli
     download = client.post(portal_url + "download/").content
     with zipfile.ZipFile(io.BytesIO(download)) as archive:
         data = archive.read("data.json").decode()
-    assert token not in data and "[link-token]" in data
+    assert token not in data and "[a private link, in the recipient's copy only]" in data
 
 
 def test_changing_the_address_reads_in_chinese(
