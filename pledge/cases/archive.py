@@ -2,44 +2,27 @@
 
 ``data.json`` holds every section with its records exactly as the providers export them;
 ``csv/<section>.csv`` holds each section as a table (nested values as JSON, UTF-8 with a byte
-order mark so spreadsheet programs read Chinese correctly); ``files/`` holds what the person
+order mark so spreadsheet programs read Chinese correctly; a cell a spreadsheet would run as a
+formula starts with a quote, ``pledge.csvfiles``); ``files/`` holds what the person
 uploaded, decrypted; ``README.txt`` says, in the person's language, what each file is.
 """
 
-import csv
 import io
-import json
 import zipfile
 from pathlib import PurePosixPath
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from pledge.csvfiles import csv_text
 from pledge.dates import site_zone
+from pledge.intake.forms import phone_valid
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_in_force
 
-
-def csv_text(records: list[dict], columns: list[str] | None = None) -> str:
-    """``records`` as CSV under ``columns`` (by default, every key in the order first seen)."""
-    if columns is None:
-        columns = list(dict.fromkeys(key for record in records for key in record))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for record in records:
-        writer.writerow([cell(record.get(column)) for column in columns])
-    return buffer.getvalue()
-
-
-def cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+# A phone number begins with +: in a column of phones, one shaped like a phone is kept as it is,
+# anything else is neutralised like any other cell (pledge.csvfiles).
+TYPED_COLUMNS = {"phone": phone_valid}
 
 
 def safe_name(name: str) -> str:
@@ -60,7 +43,10 @@ def archive_build(*, person, sections, files, language: str) -> bytes:
         archive.writestr("data.json", export_json(sections, person))
         for section in sections:
             if section.records:
-                archive.writestr(f"csv/{section.key}.csv", "\ufeff" + csv_text(section.records))
+                archive.writestr(
+                    f"csv/{section.key}.csv",
+                    "\ufeff" + csv_text(section.records, typed=TYPED_COLUMNS),
+                )
         names = []
         for name, content in files:
             stored = f"files/{safe_name(name)}"

@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from pledge.cases.archive import csv_text
 from pledge.cases.models import LEGAL_BASES, Disclosure, DisclosureBasis
 from pledge.cases.providers import recipient_named
+from pledge.csvfiles import csv_text
+from pledge.intake.forms import phone_valid
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Recipient
 from pledge.people.gate import may
@@ -38,6 +39,9 @@ COLUMNS = {
         lambda person: person.organization.name if person.organization_id else "",
     ),
 }
+# The phone column keeps a phone number's leading + (pledge.csvfiles); any other cell that a
+# spreadsheet would run, a name like =HYPERLINK(...) among them, starts with a quote.
+TYPED_COLUMNS = {"phone": phone_valid}
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Share:
             {COLUMNS[category][0]: COLUMNS[category][1](person) for category in self.categories}
             for person in self.people
         ]
-        return csv_text(records, columns=self.columns)
+        return csv_text(records, columns=self.columns, typed=TYPED_COLUMNS)
 
 
 def recipients() -> list[tuple[str, Recipient, str]]:

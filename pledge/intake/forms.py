@@ -6,6 +6,7 @@ can be stored (P04). Posted names that are not declared are never read (SECURITY
 """
 
 import re
+import unicodedata
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -18,13 +19,49 @@ from pledge.inventory.schema import Collection, FormField
 
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 DEFAULT_MAX_LENGTH = {"text": 200, "phone": 30, "textarea": 5000, "datetime_preferences": 1000}
+# Invisible characters no one-line answer needs: controls (CR, LF, TAB, NUL...), format
+# characters (the bidirectional overrides U+202A-202E and isolates U+2066-2069, zero-width
+# ones) and the line and paragraph separators.
+CONTROL_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+# A web address: a scheme and "://", or "www.".
+WEB_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://|\bwww\.", re.IGNORECASE)
+
+
+def phone_valid(value: str) -> bool:
+    """True if ``value`` is shaped like a phone number: 6 to 20 digits with spaces, +, -, dots
+    and brackets. Files rely on it too: such a value holds no function and no reference, so a
+    spreadsheet may keep it as it is (``pledge.csvfiles``)."""
+    digits = re.sub(r"\D", "", value)
+    return bool(PHONE.match(value.strip())) and 6 <= len(digits) <= 20
 
 
 def validate_phone(value: str) -> None:
-    digits = re.sub(r"\D", "", value)
-    if not PHONE.match(value.strip()) or not 6 <= len(digits) <= 20:
+    if not phone_valid(value):
         raise ValidationError(
             _("Enter a phone number of 6 to 20 digits; spaces, +, - and brackets are fine.")
+        )
+
+
+def validate_single_line(value: str) -> None:
+    """A one-line answer holds no line break nor invisible control: it is echoed into places
+    (an email header, a log line, the console) where a CR LF starts something new and a U+202E
+    shows the text reversed from what was typed (SECURITY.md I5)."""
+    if any(unicodedata.category(character) in CONTROL_CATEGORIES for character in value):
+        raise ValidationError(
+            _(
+                "Write this on one line, without line breaks, tabs or invisible control "
+                "characters (if you pasted it, type it instead)."
+            ),
+            code="control_character",
+        )
+
+
+def validate_name(value: str) -> None:
+    """No one's name holds a web address, and a name is shown to staff and in calendar invites,
+    where mail programs make an address a link: refused, so a form is not a way to send one."""
+    if WEB_ADDRESS.search(value):
+        raise ValidationError(
+            _("Enter only the name here, without a web address."), code="web_address"
         )
 
 
@@ -41,12 +78,15 @@ def django_field(declared: FormField) -> forms.Field:
     }
     widget = declared.widget or "text"
     max_length = declared.max_length or DEFAULT_MAX_LENGTH.get(widget)
+    one_line = [validate_single_line]
     if widget == "email":
-        return forms.EmailField(max_length=declared.max_length or 254, **common)
+        return forms.EmailField(
+            max_length=declared.max_length or 254, validators=one_line, **common
+        )
     if widget == "phone":
         return forms.CharField(
             max_length=max_length,
-            validators=[validate_phone],
+            validators=[*one_line, validate_phone],
             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
             **common,
         )
@@ -71,6 +111,7 @@ def django_field(declared: FormField) -> forms.Field:
         return forms.CharField(
             max_length=max_length,
             strip=False,
+            validators=one_line,
             widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
             **common,
         )
@@ -90,7 +131,13 @@ def django_field(declared: FormField) -> forms.Field:
         )
     autocomplete = {"name": "name", "company": "organization", "employer": "organization"}
     attrs = {"autocomplete": autocomplete[declared.key]} if declared.key in autocomplete else {}
-    return forms.CharField(max_length=max_length, widget=forms.TextInput(attrs=attrs), **common)
+    is_name = declared.category == "user.name"
+    return forms.CharField(
+        max_length=max_length,
+        validators=[*one_line, validate_name] if is_name else one_line,
+        widget=forms.TextInput(attrs=attrs),
+        **common,
+    )
 
 
 class DeclaredForm(forms.Form):

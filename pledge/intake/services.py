@@ -272,7 +272,10 @@ def consents_record(
 def notify(*, submission: Submission, person, collection: Collection, language: str) -> None:
     """The visitor's confirmation in their language, and a note to the service mailbox.
 
-    The staff note carries no personal data, only the link to the person in the console.
+    The confirmation goes to an address no one has confirmed yet, so it carries only what
+    Gonex chose (the form's name, what happens next) and nothing the sender typed: a name or a
+    message would let anyone make Gonex mail their words to any address. The staff note carries
+    no personal data, only the link to the person in the console.
     """
     with translation.override(language):
         form_name = str(collection.name)
@@ -280,7 +283,7 @@ def notify(*, submission: Submission, person, collection: Collection, language: 
         kind="submission_received",
         to=person.email,
         language=language,
-        context={"form_name": form_name, "form": collection.key, "name": person.name},
+        context={"form_name": form_name, "form": collection.key},
         actor=VISITOR,
         person=person,
     )

@@ -1,14 +1,17 @@
 """Uploaded files (a CV): checked by content, not by name, and kept encrypted (SECURITY.md I8).
 
 A file is accepted when its extension is declared for the field, its first bytes are what that
-extension promises, it is under the declared size, and, for the zip-based formats, it does not
-expand into a bomb. Stored under a random name, encrypted with the key ring, and only ever
-served back to staff as an attachment.
+extension promises, it is under the declared size, for the zip-based formats it does not
+expand into a bomb, and it is not a web page as well (a PDF is searched to its end, chunk by
+chunk). Stored under a random name, encrypted with the key ring, and only ever served back to
+staff as an attachment.
 """
 
 import io
+import re
 import secrets
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,15 @@ MAX_EXPANDED_BYTES = 50 * 1024 * 1024
 MAX_RATIO = 100
 MAX_MEMBERS = 2000
 CONTEXT = "intake.upload"
+# A tag that makes a file a web page too: its name, then what may end a tag's name in HTML (so
+# the four bytes "<svg" that compressed data holds by chance in about one large PDF in a hundred
+# are not taken for one).
+WEB_PAGE_TAG = re.compile(rb"<(?:html|script|svg)[\t\n\f\r />]", re.IGNORECASE)
+# The longest match is "<script" and the byte that ends the name, eight bytes: seven of them can
+# sit at the end of one chunk, so each chunk is searched after the last seven bytes before it.
+TAG_OVERLAP = len(b"<script>") - 1
+SCAN_CHUNK = 64 * 1024
+HEAD = 1024
 
 
 class UploadRefused(ValueError):
@@ -65,14 +77,40 @@ def zip_is_safe(content: bytes, required_member: str) -> bool:
     return expanded <= MAX_EXPANDED_BYTES and expanded / compressed <= MAX_RATIO
 
 
+def chunks_of(content: bytes, size: int = SCAN_CHUNK) -> Iterator[memoryview]:
+    """``content`` in slices of ``size`` bytes that share its memory."""
+    view = memoryview(content)
+    for start in range(0, len(view), size):
+        yield view[start : start + size]
+
+
+def web_page_tag_in(chunks: Iterable[bytes | memoryview]) -> bool:
+    """True if a web page's tag appears anywhere in ``chunks``, read one at a time: each is
+    searched with the last bytes of the one before, so a tag split between them is found and
+    no more than a chunk and an overlap is held at once."""
+    tail = b""
+    for chunk in chunks:
+        window = tail + bytes(chunk)
+        if WEB_PAGE_TAG.search(window):
+            return True
+        tail = window[-TAG_OVERLAP:]
+    return False
+
+
 def looks_like_two_things(content: bytes, extension: str) -> bool:
-    """Polyglots: a PDF that is also an archive or a web page, an archive that is also a PDF."""
-    head = content[:1024].lower()
-    if b"<html" in head or b"<script" in head or b"<svg" in head:
+    """Polyglots: a PDF that is also an archive or a web page, an archive that is also a PDF.
+
+    A PDF is read to its end for HTML and scripts: a file opened as a web page runs a script
+    wherever it sits, so one put after the first KiB is as dangerous as one in it. The other
+    formats are read only at their start, where a browser sniffing a file's type looks: their
+    plain text (a .doc or .txt CV about web work) may well mention a tag.
+    """
+    scanned = chunks_of(content) if extension == ".pdf" else [content[:HEAD]]
+    if web_page_tag_in(scanned):
         return True
     if extension == ".pdf" and b"PK\x05\x06" in content:
         return True
-    return extension != ".pdf" and b"%PDF-" in content[:1024]
+    return extension != ".pdf" and b"%PDF-" in content[:HEAD]
 
 
 def upload_check(upload, *, accept: tuple[str, ...], max_bytes: int) -> CheckedFile:

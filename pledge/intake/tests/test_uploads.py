@@ -7,11 +7,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pledge.intake.uploads import (
+    SCAN_CHUNK,
     UploadRefused,
+    chunks_of,
     upload_check,
     upload_directory,
     upload_read,
     upload_store,
+    web_page_tag_in,
 )
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -93,3 +96,30 @@ def test_reading_refuses_paths_outside_the_upload_directory(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     with pytest.raises(FileNotFoundError):
         upload_read("../keys.bin")
+
+
+# --- A PDF is searched to its end for a web page inside it (I8: polyglots) -------------------
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("tag", [b"<script>alert(1)</script>", b"<SVG onload=alert(1)>", b"<html>"])
+def test_a_pdf_with_a_script_after_a_mebibyte_of_padding_is_refused_i8(tag):
+    with pytest.raises(UploadRefused, match="not a real document"):
+        check("cv.pdf", PDF + b"%" + b"0" * MIB + tag + b"\n%%EOF\n")
+
+
+@pytest.mark.parametrize("offset", range(len(b"<script>") + 1))
+def test_a_tag_split_across_two_chunks_is_found(offset):
+    """Every way "<script>" can straddle a chunk boundary, with the scan's own chunk size."""
+    start = SCAN_CHUNK - offset
+    content = PDF.ljust(start, b" ") + b"<script>" + b" " * SCAN_CHUNK
+    assert content.index(b"<script>") == start
+    assert web_page_tag_in(chunks_of(content))
+    with pytest.raises(UploadRefused, match="not a real document"):
+        check("cv.pdf", content)
+
+
+def test_a_large_pdf_without_a_tag_is_accepted():
+    content = PDF + b"%" + b"<scrip <svgx html>" * (3 * MIB // 18) + b"\n%%EOF\n"
+    assert check("cv.pdf", content).mimetype == "application/pdf"
