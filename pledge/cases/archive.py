@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 
 from pledge.csvfiles import csv_text
 from pledge.dates import site_zone
-from pledge.intake.forms import phone_valid
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_in_force
+from pledge.people.values import phone_valid
 
 # A phone number begins with +: in a column of phones, one shaped like a phone is kept as it is,
 # anything else is neutralised like any other cell (pledge.csvfiles).

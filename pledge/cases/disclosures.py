@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from pledge.cases.models import LEGAL_BASES, Disclosure, DisclosureBasis
 from pledge.cases.providers import recipient_named
 from pledge.csvfiles import csv_text
-from pledge.intake.forms import phone_valid
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Recipient
 from pledge.people.gate import may
 from pledge.people.models import OptOutKind, Person
 from pledge.people.optouts import people_not_opted_out
+from pledge.people.values import phone_valid
 from pledge.vault.access import access_require
 from pledge.vault.audit import actor_label, audit_record
 

@@ -5,8 +5,6 @@ The form a visitor sees and the form that validates the post are the same class,
 can be stored (P04). Posted names that are not declared are never read (SECURITY.md Z4).
 """
 
-import re
-import unicodedata
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -16,53 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from pledge.intake.uploads import UploadRefused, upload_check
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection, FormField
+from pledge.people.values import validate_name, validate_phone, validate_single_line
 
-PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 DEFAULT_MAX_LENGTH = {"text": 200, "phone": 30, "textarea": 5000, "datetime_preferences": 1000}
-# Invisible characters no one-line answer needs: controls (CR, LF, TAB, NUL...), format
-# characters (the bidirectional overrides U+202A-202E and isolates U+2066-2069, zero-width
-# ones) and the line and paragraph separators.
-CONTROL_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
-# A web address: a scheme and "://", or "www.".
-WEB_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://|\bwww\.", re.IGNORECASE)
-
-
-def phone_valid(value: str) -> bool:
-    """True if ``value`` is shaped like a phone number: 6 to 20 digits with spaces, +, -, dots
-    and brackets. Files rely on it too: such a value holds no function and no reference, so a
-    spreadsheet may keep it as it is (``pledge.csvfiles``)."""
-    digits = re.sub(r"\D", "", value)
-    return bool(PHONE.match(value.strip())) and 6 <= len(digits) <= 20
-
-
-def validate_phone(value: str) -> None:
-    if not phone_valid(value):
-        raise ValidationError(
-            _("Enter a phone number of 6 to 20 digits; spaces, +, - and brackets are fine.")
-        )
-
-
-def validate_single_line(value: str) -> None:
-    """A one-line answer holds no line break nor invisible control: it is echoed into places
-    (an email header, a log line, the console) where a CR LF starts something new and a U+202E
-    shows the text reversed from what was typed (SECURITY.md I5)."""
-    if any(unicodedata.category(character) in CONTROL_CATEGORIES for character in value):
-        raise ValidationError(
-            _(
-                "Write this on one line, without line breaks, tabs or invisible control "
-                "characters (if you pasted it, type it instead)."
-            ),
-            code="control_character",
-        )
-
-
-def validate_name(value: str) -> None:
-    """No one's name holds a web address, and a name is shown to staff and in calendar invites,
-    where mail programs make an address a link: refused, so a form is not a way to send one."""
-    if WEB_ADDRESS.search(value):
-        raise ValidationError(
-            _("Enter only the name here, without a web address."), code="web_address"
-        )
 
 
 def choice_pairs(field: FormField):

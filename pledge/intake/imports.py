@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pledge.dates import site_date
-from pledge.intake.forms import validate_phone
 from pledge.intake.models import ImportBatch
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import LEGAL_BASES
@@ -28,6 +27,7 @@ from pledge.mail.services import mail_send
 from pledge.people.models import Provenance, Source
 from pledge.people.optouts import tombstone_find
 from pledge.people.services import person_upsert
+from pledge.people.values import validate_phone
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 

@@ -3,10 +3,12 @@
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from pledge.people.models import Consent, Organization, Person, PersonNameToken
 from pledge.people.optouts import opt_outs_restore
+from pledge.people.values import validate_name, validate_phone, validate_single_line
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 from pledge.vault.fields import lookup_digests
@@ -243,6 +245,29 @@ def consent_current(person: Person, subject: str) -> bool:
 
 
 CORRECTABLE = ("name", "phone", "language")
+# What a corrected value must pass: the same rules as the forms that first collected it.
+CORRECTION_RULES = {
+    "name": (validate_single_line, validate_name),
+    "phone": (validate_single_line, validate_phone),
+}
+
+
+def corrections_check(changes: dict) -> None:
+    """Refuse the whole correction (ValidationError by field) if any value breaks its rule;
+    an empty phone is allowed (the person removes it)."""
+    problems = {}
+    for field, rules in CORRECTION_RULES.items():
+        value = str(changes.get(field, "")).strip()
+        if not value:
+            continue
+        for rule in rules:
+            try:
+                rule(value)
+            except ValidationError as refused:
+                problems[field] = refused.messages
+                break
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic
@@ -268,8 +293,10 @@ def person_correct(*, person: Person, changes: dict, actor) -> list[str]:
     """Correct what Pledge holds about ``person`` (P18): name, phone, preferred language.
 
     Callers authorise first (the person's verified link, or staff working a case). Returns the
-    names of the fields that changed; the audit entry names them, never their values.
+    names of the fields that changed; the audit entry names them, never their values. A value
+    a form would refuse is refused here too (``corrections_check``), and nothing changes.
     """
+    corrections_check(changes)
     changed = []
     for field in CORRECTABLE:
         if field not in changes:

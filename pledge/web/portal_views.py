@@ -320,7 +320,13 @@ def portal_correct(request, access):
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
         email = changes.pop("email")
-        changed = rights_correct(person=person, changes=changes, actor=access)
+        try:
+            changed = rights_correct(person=person, changes=changes, actor=access)
+        except ValidationError as refused:
+            form.add_error(None, refused)  # by field: the name or the phone
+            return render(
+                request, "web/portal/correct.html", {"form": form, "access": access}, status=400
+            )
         try:
             if email and rights_email_change_request(person=person, email=email, actor=access):
                 return back(access, "email_sent")

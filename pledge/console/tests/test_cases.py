@@ -107,6 +107,19 @@ def test_nothing_acts_on_the_data_before_the_identity_is_verified(li, client_for
     assert client.get(f"/en/console/cases/{case.public_id}/export/").status_code == 404
 
 
+def test_staff_correct_nothing_a_form_would_refuse(li, client_for, privacy_officer):
+    """I5 by the staff's door: a name with a line break is refused with a message, not a 500."""
+    case = opened("correction", person=li)
+    case_identity_set(case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer)
+    url = f"/en/console/cases/{case.public_id}/"
+    response = client_for(privacy_officer).post(
+        url, {"action": "correct", "name": "Li\r\nBcc: x@example.com"}
+    )
+    assert response.status_code == 400 and "on one line" in response.text
+    li.refresh_from_db()
+    assert "Bcc" not in li.name
+
+
 def test_staff_actions_run_through_the_portal_services(
     li, client_for, privacy_officer, django_capture_on_commit_callbacks
 ):

@@ -9,7 +9,7 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -230,6 +230,8 @@ def case_detail(request, public_id):
             raise
         except (ValueError, CaseClosed) as problem:
             error = str(problem)
+        except ValidationError as refused:  # a correction a form would refuse
+            error = " ".join(refused.messages)
         case.refresh_from_db()
     case = case_view(case=case, actor=request.user)
     person = case.person

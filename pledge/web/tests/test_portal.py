@@ -203,6 +203,29 @@ def test_correcting_details_changes_them_and_says_which_not_what(mei, client, po
     assert entry.actor_label == "person"
 
 
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("name", "Han\r\nBcc: victim@example.com", "on one line"),
+        ("name", "Han \u202emoc.live", "on one line"),
+        ("name", "Han https://evil.example/", "without a web address"),
+        ("phone", "call me now", "phone number of 6 to 20 digits"),
+    ],
+)
+def test_a_correction_a_form_would_refuse_is_refused_and_changes_nothing(
+    mei, client, portal_url, field, value, says
+):
+    """I5: the portal accepts nothing into a name or phone that the forms refuse."""
+    before = (mei.name, mei.phone)
+    answers = {"name": mei.name, "phone": mei.phone, "language": "en", field: value}
+    response = client.post(portal_url + "correct/", answers)
+    assert response.status_code == 400 and says in response.text
+    mei.refresh_from_db()
+    assert (mei.name, mei.phone) == before
+    assert not AuditEntry.objects.filter(action="person.corrected").exists()
+
+
 NEW_EMAIL = "mei@han-studio.cn"
 
 
