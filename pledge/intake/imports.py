@@ -27,7 +27,7 @@ from pledge.mail.services import mail_send
 from pledge.people.models import Provenance, Source
 from pledge.people.optouts import tombstone_find
 from pledge.people.services import person_upsert
-from pledge.people.values import validate_phone
+from pledge.people.values import validate_name, validate_phone, validate_single_line
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 
@@ -118,11 +118,17 @@ def row_problem(row: dict) -> str:
         validate_email(row.get("email", ""))
     except ValidationError:
         return _("The email address is missing or not valid.")
-    if row.get("phone"):
-        try:
-            validate_phone(row["phone"])
-        except ValidationError as invalid:
-            return " ".join(invalid.messages)
+    checks = [
+        (row.get("name", ""), (validate_single_line, validate_name)),
+        (row.get("company", ""), (validate_single_line,)),
+        (row.get("phone", ""), (validate_single_line, validate_phone)),
+    ]
+    for value, rules in checks:
+        for rule in rules if value else ():
+            try:
+                rule(value)
+            except ValidationError as invalid:
+                return " ".join(invalid.messages)
     if len(row.get("name", "")) > 200 or len(row.get("company", "")) > 200:
         return _("The name or company is longer than 200 characters.")
     if row.get("language") and row["language"].lower() not in LANGUAGES:

@@ -36,6 +36,21 @@ def test_an_import_merges_by_address_and_reports_bad_rows_with_their_line():
     assert batch.rows == []  # the file's rows are not kept once imported
 
 
+def test_a_row_a_form_would_refuse_is_reported_not_imported():
+    """I5: a name or company with a line break or a bidi override, a web address as a name."""
+    rows = (
+        "email,name,company\n"
+        'a@importer.cn,"Line\r\nBreak",\n'
+        "b@importer.cn,Reversed \u202eemanr,\n"
+        "c@importer.cn,https://evil.example/,\n"
+        'd@importer.cn,Dee,"Acme\nBcc: x@example.com"\n'
+        "e@importer.cn,Eve,Acme\n"
+    ).encode()
+    read = import_read(rows, source="third_parties", basis="consent")
+    assert [line for line, _ in read.errors] == [2, 3, 4, 5]
+    assert [row["email"] for row in read.rows] == ["e@importer.cn"]
+
+
 def test_every_imported_person_carries_provenance_and_is_sent_the_notice():
     import_file(CSV, source="third_parties", basis="consent", file_name="x.csv", actor=SYSTEM)
     wang = person_find_by_email("wang@importer.cn")
