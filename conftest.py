@@ -4,6 +4,7 @@ import os
 import socket
 from email import message_from_bytes
 from email.policy import default
+from uuid import uuid4
 
 import pytest
 from django.conf import settings
@@ -55,6 +56,13 @@ def redis_url():
 def tasks_run_immediately(settings):
     """Tasks run as soon as they are enqueued (after commit); the worker has its own tests."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoints_apart(settings, tmp_path_factory):
+    """Audit checkpoints go to a file of the test's own under pytest's temporary directory,
+    never var/: a checkpoint of one test's chain would not match the next test's."""
+    settings.PLEDGE_AUDIT_CHECKPOINTS = tmp_path_factory.getbasetemp() / f"audit-{uuid4().hex}"
 
 
 @pytest.fixture(autouse=True)

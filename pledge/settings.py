@@ -69,6 +69,13 @@ if not PLEDGE_KEYS:
             ),
         )
 
+# Checkpoints of the audit chain's end, appended hourly by the worker and by `pledge audit
+# checkpoint` (pledge/vault/audit.py). They are worth most where the database's owner cannot
+# write: another volume or host, made append-only (chattr +a).
+PLEDGE_AUDIT_CHECKPOINTS = Path(
+    env("PLEDGE_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit-checkpoints"))
+).resolve()
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
     CONFIG_ERRORS.append(

@@ -3,8 +3,9 @@
 ``PLEDGE_KEYS`` holds one or more entries ``id:base64-key`` separated by commas; the first is
 the primary key, used for everything written from now on, and the others only decrypt and
 match what was written under them (until ``pledge keys rotate`` has moved every value to the
-primary). Each entry is a 32-byte master key from which two keys are derived (HKDF-SHA256): one
-for AES-256-GCM, one for the HMAC of blind indexes, so neither use weakens the other.
+primary). Each entry is a 32-byte master key from which three keys are derived (HKDF-SHA256,
+each with its own label): one for AES-256-GCM, one for the HMAC of blind indexes, one for the
+HMAC that seals the audit chain and its checkpoints (``audit_key``), so no use weakens another.
 
 A ciphertext reads ``pl1.<key id>.<base64(nonce + sealed value)>``. The associated data binds it
 to its column (``people.Person.email``), so a value copied into another column fails to decrypt.
@@ -45,6 +46,8 @@ class Key:
     id: str
     cipher: AESGCM
     index_key: bytes
+    # Seals audit entries and checkpoints; derived once per ring, so appending costs one HMAC.
+    audit_key: bytes
 
 
 def derive(master: bytes, purpose: bytes) -> bytes:
@@ -82,6 +85,7 @@ class KeyRing:
                     id=key_id,
                     cipher=AESGCM(derive(master, b"pledge encryption")),
                     index_key=derive(master, b"pledge blind index"),
+                    audit_key=derive(master, b"pledge audit chain"),
                 )
             )
         if len({key.id for key in keys}) != len(keys):

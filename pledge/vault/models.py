@@ -7,12 +7,14 @@ from django.db import models
 
 
 class AuditEntry(models.Model):
-    """One thing that happened, chained to the entry before it by hash (P22).
+    """One thing that happened, chained to the entry before it by a keyed hash (P22).
 
     Entries name objects by type and id and never hold personal values, so erasing a person
     leaves the chain intact and reveals nothing. ``sequence`` has no gaps: a deleted entry
     shows as a missing number, an edited one as a hash that no longer matches its contents,
-    an inserted one as a broken link to its predecessor.
+    an inserted one as a broken link to its predecessor. ``hash`` is an HMAC under the key
+    named by ``key_id`` (pledge/vault/audit.py), so recomputing it takes the key ring, not
+    only the database.
     """
 
     sequence = models.PositiveBigIntegerField(unique=True)
@@ -30,6 +32,9 @@ class AuditEntry(models.Model):
     details = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The ring key whose audit key sealed ``hash``; "" for entries written before seals, whose
+    # hash is plain SHA-256 (they may only precede the first sealed entry).
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["sequence"]

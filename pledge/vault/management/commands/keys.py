@@ -45,7 +45,9 @@ class Command(BaseCommand):
                 stale_total += count
                 self.stdout.write(f"  {label:<28} {count} files under older keys")
             self.stdout.write(
-                "Everything is under the primary key: older keys may be removed."
+                "Everything is under the primary key. Keep older keys in the ring all the "
+                "same while the audit log must be verifiable: its entries stay sealed under "
+                "the key that was primary when they were written."
                 if not stale_total
                 else "Run `pledge keys rotate` before removing any older key."
             )
