@@ -5,6 +5,7 @@ Registered with the registry from ``PeopleConfig.ready``. The person's row goes 
 """
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pledge.people.models import Account, Consent, OptOut, Person, PersonNameToken, Provenance
@@ -142,11 +143,18 @@ LOGIN_RECORDS = (AccessAttempt, AccessFailureLog, AccessLog)
 
 
 def login_records(person: Person):
-    """django-axes keeps the email typed at each visitor sign-in, with the IP and browser."""
+    """django-axes keeps, with the IP and browser, the email typed at a sign-in and, at a
+    successful one, the account's own username (``visitor-...``): both are the person's."""
     email = (person.email or "").strip()
-    if not email:
+    usernames = list(
+        Account.objects.filter(person_id=person.pk).values_list("user__username", flat=True)
+    )
+    if not (email or usernames):
         return []
-    return [model.objects.filter(username__iexact=email) for model in LOGIN_RECORDS]
+    condition = Q(username__in=usernames)
+    if email:
+        condition |= Q(username__iexact=email)
+    return [model.objects.filter(condition) for model in LOGIN_RECORDS]
 
 
 def account_export(person: Person) -> list[dict]:
@@ -174,10 +182,11 @@ def account_export(person: Person) -> list[dict]:
 
 def account_erase(person: Person) -> int:
     removed = 0
+    records = login_records(person)  # before the account goes: they are found by its username
+    for queryset in records:
+        removed += queryset.delete()[0]
     for account in Account.objects.filter(person_id=person.pk).select_related("user"):
         removed += account.user.delete()[0]  # the Django user goes, and the account with it
-    for queryset in login_records(person):
-        removed += queryset.delete()[0]
     return removed
 
 

@@ -69,6 +69,7 @@ def seed_everything(tag: str) -> Seeded:
         "case_details": f"Please show me everything, {tag}",
         "file_name": f"{tag}-cv.pdf",
         "typed_at_login": email.upper(),
+        "signed_in_browser": f"{tag.title()}Browser/1.0",
         "lead_note": f"{tag} wants it before June",
         "import_row_name": f"{tag.title()} From A List",
         "visited_path": f"/en/{tag}-pricing/",
@@ -200,6 +201,13 @@ def seed_everything(tag: str) -> Seeded:
             path_info="/en/account/login/",
             **({"failures_since_start": 1} if model is AccessAttempt else {}),
         )
+    # A successful sign-in is logged under the account's own username, not the email typed.
+    AccessLog.objects.create(
+        username=user.get_username(),
+        ip_address="203.0.113.8",
+        user_agent=needles["signed_in_browser"],
+        path_info="/en/account/login/",
+    )
 
     # mail: a message to them, one to their address before they were a person, lists, signups
     mail_send(
