@@ -5,7 +5,6 @@ The form a visitor sees and the form that validates the post are the same class,
 can be stored (P04). Posted names that are not declared are never read (SECURITY.md Z4).
 """
 
-
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError

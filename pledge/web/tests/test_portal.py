@@ -203,7 +203,6 @@ def test_correcting_details_changes_them_and_says_which_not_what(mei, client, po
     assert entry.actor_label == "person"
 
 
-
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
