@@ -197,15 +197,24 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
         },
-        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+        # A Redis that does not answer refuses at once (B4) instead of holding a web thread.
+        "limits": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Once it holds MAX_ENTRIES rows (300 by default), Django's database cache deletes the
+        # expired ones and, if still too many, a third of the live ones: counts forgotten, and
+        # the beacon's limit exceeded. The counters live minutes to an hour.
         "limits": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "pledge_limits",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -325,13 +334,28 @@ for network in env_list("PLEDGE_CONSOLE_NETWORKS"):
 
 # Staff sessions (SECURITY.md A7): 30 minutes idle, 12 hours in all.
 PLEDGE_STAFF_IDLE_SECONDS = env_int("PLEDGE_STAFF_IDLE_SECONDS", 30 * 60)
+# The idle clock is written at most every 30 s (pledge/vault/middleware.py), so a session may
+# end up to 30 s before its idle time: from 60 s up, nobody active in the last 30 s is signed out.
+PLEDGE_STAFF_IDLE_MIN_SECONDS = 60
+if PLEDGE_STAFF_IDLE_SECONDS < PLEDGE_STAFF_IDLE_MIN_SECONDS:
+    CONFIG_ERRORS.append(
+        (
+            "PLEDGE_STAFF_IDLE_SECONDS",
+            f"PLEDGE_STAFF_IDLE_SECONDS is {PLEDGE_STAFF_IDLE_SECONDS}: set it to "
+            f"{PLEDGE_STAFF_IDLE_MIN_SECONDS} or more (the idle clock is written every 30 "
+            "seconds, so a shorter limit would sign out staff at work), e.g. 1800.",
+        )
+    )
 PLEDGE_STAFF_SESSION_SECONDS = env_int("PLEDGE_STAFF_SESSION_SECONDS", 12 * 60 * 60)
 
-# Login throttling (django-axes, SECURITY.md A5): five failures for one username, or from one
-# address, lock it for 15 minutes, so at most 20 guesses an hour reach any one account.
-AXES_FAILURE_LIMIT = 5
+# Staff login throttling (django-axes, SECURITY.md A5; visitors are counted apart, in
+# pledge/intake/accounts.py): five failures for one username from one address lock that pair
+# for 15 minutes, so at most 20 guesses an hour reach an account from any one address, and
+# nobody elsewhere is kept out. An account failing from many addresses at once gets one
+# failure per address instead of five (pledge/vault/login_limits.py).
+AXES_FAILURE_LIMIT = "pledge.vault.login_limits.staff_failure_limit"
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "pledge.vault.access.client_ip"
 AXES_LOCKOUT_CALLABLE = "pledge.console.views.auth.locked_out"
@@ -361,10 +385,18 @@ CONTENT_SECURITY_POLICY = {
 PLEDGE_WEB_WORKERS = env_int("PLEDGE_WEB_WORKERS", 2)
 # Threads per web worker running Django; each may hold one database connection.
 PLEDGE_WEB_THREADS = env_int("PLEDGE_WEB_THREADS", 2 * (os.cpu_count() or 1) + 1)
+# Request bodies (SECURITY.md I7). pledge/bodies.py refuses a body over its cap before reading
+# it: the largest declared file (the CV, 5 MB) or the console's CSV import (20 MB), plus this
+# much form data, which is also Django's own limit on the fields apart from files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Every body that passes the cap is already in memory; so are its files, never spooled to a
+# plaintext temporary file on disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
 
 # --- Tracking (pledge/tracking) --------------------------------------------------------------
-# Beacon events one address may send per minute (SECURITY.md B3); counted in Redis when
-# REDIS_URL is set (refused while Redis does not answer, B4), else in each web process.
+# Beacon events one address may send per minute (SECURITY.md B3), counted in the "limits"
+# cache that every web process shares (refused while it does not answer, B4): never more than
+# this through all processes together (pledge/tracking/ratelimit.py).
 PLEDGE_BEACON_RATE_LIMIT = env_int("PLEDGE_BEACON_RATE_LIMIT", 600)
 # Aggregates below this many visitors are hidden on the dashboard (k-anonymity, P15).
 PLEDGE_AGGREGATE_MIN_COUNT = env_int("PLEDGE_AGGREGATE_MIN_COUNT", 5)

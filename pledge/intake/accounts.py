@@ -5,11 +5,24 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pledge.intake.defence import Refused, rate_hit
 from pledge.inventory.services import policy_in_force
+from pledge.people.backends import EmailAccountBackend
 from pledge.people.models import Account, ConsentMethod, Source
 from pledge.people.services import person_find_by_email, person_upsert
+from pledge.vault.access import client_ip
 from pledge.vault.audit import audit_record
+
+# Sign-in tries per window: for one email address from one client address, and from one client
+# address whatever the email (SECURITY.md A5, B3).
+SIGN_IN_TRIES = 5
+SIGN_IN_TRIES_PER_ADDRESS = 20
+SIGN_IN_WINDOW = 15 * 60  # seconds
+SIGN_IN_WAIT = gettext_lazy(
+    "Too many attempts to log in from your address. Wait %(minutes)s minutes, then try again."
+)
 
 
 @transaction.atomic
@@ -55,3 +68,28 @@ def account_create(*, form, language: str, guardian: str):
     )
     audit_record(actor=VISITOR, action="account.created", target=person)
     return Outcome("stored", form, details={"person": person, "user": user})
+
+
+def account_authenticate(*, request, email: str, password: str):
+    """The visitor's user for this email and password, or None; ``Refused`` past the limits.
+
+    Visitors are counted here, apart from the staff console: django-axes sees only the staff
+    login, so no visitor's failures can lock a staff member out (A5). The counters are the
+    forms' (``rate_hit``: keyed hashes in the ``limits`` cache, failing closed, B3/B4), and
+    count every try before the password is checked. There is none for an email from every
+    address together: anyone could then keep its owner out.
+    """
+    address = client_ip(request)
+    try:
+        rate_hit(
+            "sign-in",
+            f"{email.strip().casefold()} {address}",
+            limit=SIGN_IN_TRIES,
+            window=SIGN_IN_WINDOW,
+        )
+        rate_hit("sign-in-ip", address, limit=SIGN_IN_TRIES_PER_ADDRESS, window=SIGN_IN_WINDOW)
+    except Refused as refused:
+        if refused.reason != "rate":
+            raise
+        raise Refused("rate", SIGN_IN_WAIT % {"minutes": SIGN_IN_WINDOW // 60}) from None
+    return EmailAccountBackend().authenticate(request, email=email, password=password)

@@ -6,12 +6,18 @@ from pledge.people.services import person_find_by_email
 
 
 class EmailAccountBackend(ModelBackend):
-    """``authenticate(request, username=<email>, password=...)`` for visitor accounts only."""
+    """``authenticate(request, email=..., password=...)`` for visitor accounts only.
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if not username or "@" not in username or password is None:
+    It takes ``email``, not ``username``, so Django's ``authenticate(username=...)`` at the
+    staff login passes it by: a visitor's password is tried only at the visitor login, under
+    its limits (``intake.accounts.account_authenticate``), and never counts as a staff login.
+    It stays in ``AUTHENTICATION_BACKENDS`` to restore visitors' sessions.
+    """
+
+    def authenticate(self, request, email=None, password=None, **kwargs):
+        if not email or "@" not in email or password is None:
             return None
-        person = person_find_by_email(username)
+        person = person_find_by_email(email)
         account = getattr(person, "account", None) if person else None
         if account is None:
             # Spend the same time as a real check, so timing does not reveal who has an account.

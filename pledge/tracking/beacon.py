@@ -78,8 +78,8 @@ def is_https(environ) -> bool:
     )
 
 
-def respond(start_response, status: str, body: bytes = b"", content_type: str = ""):
-    headers = list(COMMON_HEADERS)
+def respond(start_response, status: str, body: bytes = b"", content_type: str = "", headers=()):
+    headers = [*COMMON_HEADERS, *headers]
     if settings.PRODUCTION:
         headers.append(HSTS)
     if content_type:
@@ -163,15 +163,16 @@ def beacon(environ, start_response):
     method = environ.get("REQUEST_METHOD", "")
     if method != ("GET" if pixel else "POST"):
         return refuse(start_response, "405 Method Not Allowed", "Method not allowed.")
-    parameters = read_parameters(environ, pixel)
-    if parameters is None:
-        return refuse(start_response, "413 Content Too Large", "Too large.")
+    # Counted before the body is parsed: an address over its limit costs no more (B3).
     try:
         allowed = beacon_limiter().allow(client_ip(SimpleNamespace(META=environ)))
     except StoreUnavailable:
         return refuse(start_response, "503 Service Unavailable", "Try again later.")  # B4
     if not allowed:
         return refuse(start_response, "429 Too Many Requests", "Too many events.")  # B3
+    parameters = read_parameters(environ, pixel)
+    if parameters is None:
+        return refuse(start_response, "413 Content Too Large", "Too large.")
     if parameters.get("k", VIEW) == LEAVE:
         kind, values = LEAVE, leave_event(parameters)
         if values is None:

@@ -10,6 +10,9 @@ from pledge.vault.audit import request_id_var
 
 LAST_SEEN = "staff_last_seen"
 SIGNED_IN_AT = "staff_signed_in_at"
+# The idle clock is written at most this often (a session write on every request would be a
+# database write per page); settings.PLEDGE_STAFF_IDLE_MIN_SECONDS is twice this.
+LAST_SEEN_EVERY = 30
 
 
 class RequestIdMiddleware:
@@ -52,6 +55,6 @@ class StaffSessionMiddleware:
             ):
                 logout(request)
                 request.session["staff_session_expired"] = True
-            elif now - last_seen >= 30 or LAST_SEEN not in session:
-                session[LAST_SEEN] = now  # written at most every 30 s
+            elif now - last_seen >= LAST_SEEN_EVERY or LAST_SEEN not in session:
+                session[LAST_SEEN] = now
         return self.get_response(request)

@@ -4,7 +4,7 @@ The session cookie exists only from login on; the rest of the site sets none (P0
 """
 
 from django import forms
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from pledge.intake.accounts import account_authenticate
+from pledge.intake.defence import Refused
 from pledge.web.downloads import DOWNLOADS, download_path
 
 
@@ -23,14 +25,19 @@ class AccountLoginForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = None
+        self.refused = False
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        self.user = authenticate(
-            self.request, username=cleaned["email"], password=cleaned["password"]
-        )
+        try:
+            self.user = account_authenticate(
+                request=self.request, email=cleaned["email"], password=cleaned["password"]
+            )
+        except Refused as refused:
+            self.refused = True
+            raise forms.ValidationError(refused.message) from None
         if self.user is None:
             raise forms.ValidationError(
                 _(
@@ -58,7 +65,7 @@ def account_login(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="pledge.people.backends.EmailAccountBackend")
         return redirect("web:downloads")
-    status = 400 if form.is_bound else 200
+    status = 429 if form.refused else 400 if form.is_bound else 200
     return render(request, "web/account/login.html", {"form": form}, status=status)
 
 

@@ -2,9 +2,12 @@
 
 import time
 from base64 import b32decode
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -110,8 +113,74 @@ def test_five_wrong_passwords_lock_the_account_with_a_clear_message_a5(client, s
         client.post("/en/console/login/", {"username": "lin", "password": "wrong"})
     response = client.post("/en/console/login/", {"username": "lin", "password": PASSWORD})
     assert response.status_code == 429
-    assert "this account is locked for 15 minutes" in response.content.decode()
+    assert "it is locked here for 15 minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    chinese = client.post("/console/login/", {"username": "lin", "password": PASSWORD})
+    assert chinese.status_code == 429 and "在此处被锁定 15 分钟" in chinese.content.decode()
+
+
+def attempt(username, password, address):
+    """One login from its own browser at ``address``; the response to the password."""
+    return Client().post(
+        "/en/console/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_failures_lock_the_account_at_that_address_and_nowhere_else_a5(staff, time_machine):
+    """A5 on the pair (username, address): a stranger cannot keep lin out from elsewhere."""
+    time_machine.move_to(timezone.now(), tick=False)
+    for _ in range(5):
+        attempt("lin", "wrong", "198.51.100.1")
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 429
+    assert attempt("lin", PASSWORD, "203.0.113.9").status_code == 302
+    time_machine.move_to(timezone.now() + timedelta(minutes=15, seconds=1), tick=False)
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 302
+
+
+def test_failures_from_five_addresses_do_not_keep_the_owner_out_a5(client, staff):
+    """Five failures for lin from five addresses; lin logs in, second factor included, from a
+    sixth address."""
+    device, _ = enrol(client, staff)
+    client.post("/en/console/logout/")
+    for host in range(1, 6):
+        assert attempt("lin", "wrong", f"198.51.100.{host}").status_code == 200
+    response = client.post(
+        "/en/console/login/", {"username": "lin", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert response["Location"].startswith("/en/console/login/verify/")
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    device.refresh_from_db()
+    response = client.post(
+        "/en/console/login/verify/",
+        {"otp_token": code_for(device, offset=1)},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 302
+    assert client.get("/en/console/", REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+def test_an_account_attacked_from_many_addresses_is_slowed_not_locked_a5(staff, time_machine):
+    """Ten failures from ten addresses: each address then gets one try per 15 minutes, and the
+    owner at an address that has not failed still gets in at once."""
+    time_machine.move_to(timezone.now(), tick=False)
+    for host in range(1, 11):
+        attempt("lin", "wrong", f"198.51.100.{host}")
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 429
+    assert attempt("lin", "wrong", "198.51.100.11").status_code == 429  # one failure is enough
+    assert attempt("lin", PASSWORD, "203.0.113.9").status_code == 302
+    time_machine.move_to(timezone.now() + timedelta(minutes=15, seconds=1), tick=False)
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 302
+
+
+def test_one_address_gets_far_fewer_than_a_hundred_guesses_an_hour_a5(staff, time_machine):
+    """A guess every three minutes for an hour: after the first five, none is even checked,
+    so the right password as the 21st guess still fails."""
+    start = timezone.now()
+    for guess in range(20):
+        time_machine.move_to(start + timedelta(minutes=3 * guess), tick=False)
+        attempt("lin", "wrong", "198.51.100.1")
+    time_machine.move_to(start + timedelta(minutes=59), tick=False)
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 429
 
 
 def test_idle_staff_session_ends_after_thirty_minutes_a7(client, staff, settings):

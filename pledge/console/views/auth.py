@@ -1,5 +1,6 @@
 """Staff login: password, then a second factor; enrolment of an authenticator on first login."""
 
+from axes.helpers import get_cool_off
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.shortcuts import redirect, render
@@ -60,7 +61,8 @@ def login(request):
 
 
 def locked_out(request, response=None, credentials=None):
-    """What django-axes shows when an account is locked after too many failures (A5)."""
+    """What django-axes shows when an account is locked at this address after too many
+    failures (A5). Only the staff login reaches it: visitors are counted apart."""
     form = StaffLoginForm(request)
     return render(
         request,
@@ -69,6 +71,7 @@ def locked_out(request, response=None, credentials=None):
             "form": form,
             "next": safe_next(request),
             "locked_out": True,
+            "cooloff_minutes": int(get_cool_off(request).total_seconds() // 60),
         },
         status=429,
     )
