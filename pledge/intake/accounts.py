@@ -12,8 +12,8 @@ from pledge.inventory.services import policy_in_force
 from pledge.people.backends import EmailAccountBackend
 from pledge.people.models import Account, ConsentMethod, Source
 from pledge.people.services import person_find_by_email, person_upsert
-from pledge.vault.access import client_ip
 from pledge.vault.audit import audit_record
+from pledge.vault.login_limits import login_address
 
 # Sign-in tries per window: for one email address from one client address, and from one client
 # address whatever the email (SECURITY.md A5, B3).
@@ -79,7 +79,7 @@ def account_authenticate(*, request, email: str, password: str):
     count every try before the password is checked. There is none for an email from every
     address together: anyone could then keep its owner out.
     """
-    address = client_ip(request)
+    address = login_address(request)  # an IPv6 client by its /64, as at the staff login
     try:
         rate_hit(
             "sign-in",

@@ -172,6 +172,27 @@ def test_an_account_attacked_from_many_addresses_is_slowed_not_locked_a5(staff, 
     assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 302
 
 
+def test_an_address_walking_many_accounts_is_slowed_too_a5(staff, time_machine):
+    """Thirty failures from one address over thirty usernames: each account then gets one
+    failure from it per 15 minutes, so lin's second guess is never checked, even if right."""
+    time_machine.move_to(timezone.now(), tick=False)
+    for number in range(30):
+        attempt(f"user{number}", "wrong", "198.51.100.1")
+    assert attempt("lin", "wrong", "198.51.100.1").status_code == 429  # one failure is enough
+    assert attempt("lin", PASSWORD, "198.51.100.1").status_code == 429
+    assert attempt("lin", PASSWORD, "203.0.113.9").status_code == 302  # elsewhere: at once
+
+
+def test_an_ipv6_network_counts_as_one_address_a5(staff, time_machine):
+    """One host holds a whole /64: its addresses share one count, so five failures from five
+    of them lock lin there, and an address of another network still lets lin in."""
+    time_machine.move_to(timezone.now(), tick=False)
+    for host in range(1, 6):
+        attempt("lin", "wrong", f"2001:db8:1:2::{host:x}")
+    assert attempt("lin", PASSWORD, "2001:db8:1:2::99").status_code == 429
+    assert attempt("lin", PASSWORD, "2001:db8:1:3::1").status_code == 302
+
+
 def test_one_address_gets_far_fewer_than_a_hundred_guesses_an_hour_a5(staff, time_machine):
     """A guess every three minutes for an hour: after the first five, none is even checked,
     so the right password as the 21st guess still fails."""
