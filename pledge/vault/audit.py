@@ -44,6 +44,7 @@ from pledge.vault.models import AuditEntry, AuditHead
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+WALK_ROUNDS = 5  # walks of the entries appended meanwhile before a moving head is reported
 # What an entry's hash or seal covers, in this order.
 CONTENT = (
     "sequence",
@@ -264,16 +265,23 @@ def chain_walk(*, after: int = 0, previous_hash: str = GENESIS, sealed: bool = F
     sealed or not as ``sealed`` says), then the head."""
     ring = current_ring()
     expected = after + 1
-    rows = AuditEntry.objects.filter(sequence__gt=after).order_by("sequence")
-    for row in rows.values("id", "key_id", "hash", *CONTENT).iterator(chunk_size=2000):
-        problem = entry_place_problem(
-            row, expected=expected, previous_hash=previous_hash
-        ) or entry_hash_problem(row, sealed=sealed, ring=ring)
-        if problem:
-            return Verdict(False, expected - 1, previous_hash, problem)
-        sealed = sealed or bool(row["key_id"])
-        previous_hash = row["hash"]
-        expected += 1
+    # Entries appended while the walk runs commit with their head: when the head is found
+    # ahead of the walk, those are walked too, so a busy log is never taken for a cut one.
+    for _round in range(WALK_ROUNDS):
+        rows = AuditEntry.objects.filter(sequence__gte=expected).order_by("sequence")
+        for row in rows.values("id", "key_id", "hash", *CONTENT).iterator(chunk_size=2000):
+            problem = entry_place_problem(
+                row, expected=expected, previous_hash=previous_hash
+            ) or entry_hash_problem(row, sealed=sealed, ring=ring)
+            if problem:
+                return Verdict(False, expected - 1, previous_hash, problem)
+            sealed = sealed or bool(row["key_id"])
+            previous_hash = row["hash"]
+            expected += 1
+        head = AuditHead.objects.filter(id=1).first()
+        head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
+        if head_sequence <= expected - 1:
+            break
     last = expected - 1
     if last and not sealed:
         return Verdict(
@@ -290,8 +298,6 @@ def chain_walk(*, after: int = 0, previous_hash: str = GENESIS, sealed: bool = F
             )
             % {"count": last},
         )
-    head = AuditHead.objects.filter(id=1).first()
-    head_sequence, head_hash = (head.sequence, head.hash) if head else (0, GENESIS)
     if head_sequence != last or head_hash != previous_hash:
         return Verdict(
             False,

@@ -308,3 +308,23 @@ def test_the_console_names_the_rewritten_entry_in_the_readers_language(privacy_o
     english = client.get("/en/console/audit/?verify=1").content.decode()
     assert f"entry #3 (id {entries[2].id}, test.step3 at " in english
     assert "does not match its hash: edited." in english
+
+
+@pytest.mark.django_db
+def test_an_entry_appended_during_the_walk_is_not_taken_for_a_cut(monkeypatch):
+    """The hourly checkpoint walks a live log: an entry committed while it walks moves the
+    head past what it read, which must not read as entries deleted from the end."""
+    from pledge.vault import audit
+
+    seed(3)
+    checked = audit.entry_hash_problem
+
+    def check_and_append(row, **options):
+        if row["sequence"] == 2:
+            audit_record(actor=None, action="test.meanwhile")
+        return checked(row, **options)
+
+    monkeypatch.setattr(audit, "entry_hash_problem", check_and_append)
+    verdict = audit_verify()
+    assert verdict.intact, verdict.problem
+    assert verdict.entries == AuditEntry.objects.count()
