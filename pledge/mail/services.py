@@ -161,6 +161,13 @@ def message_deliver(message_id: int) -> str:
     if not claimed:
         return "not queued"
     message = Message.objects.get(pk=message_id)
+    wanted = set(PLACEHOLDER_PATTERN.findall(message.body_text + message.body_html))
+    if wanted - message.private_links.keys():
+        # Its link is gone (a failed message re-queued by hand): never send it without.
+        message.status = MessageStatus.FAILED
+        message.error = "a private link of the message is no longer kept"
+        message.save(update_fields=["status", "error"])
+        return message.status
     connection = get_connection()
     if getattr(connection, "holds_mail", False):
         message.status = MessageStatus.HELD

@@ -15,6 +15,7 @@ from django.apps import apps as django_apps
 
 from pledge.logs import TOKEN
 from pledge.mail.models import Message, MessageStatus
+from pledge.mail.services import message_deliver
 from pledge.meetings.tests import conftest as meetings
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.web.tests import test_portal
@@ -134,9 +135,29 @@ def test_mail_stored_before_the_change_loses_its_links(django_capture_on_commit_
         body_html=f'<a href="{link}">x</a>',
         status=MessageStatus.SENT,
     )
+    email_link = link + "email/"
+    queued = Message.objects.create(
+        **common, body_text=f"Confirm:\n{email_link}\n", status=MessageStatus.QUEUED
+    )
     migration.links_separate(django_apps, None)
     held.refresh_from_db()
     sent.refresh_from_db()
+    queued.refresh_from_db()
     assert held.private_links == {"link": link} and link not in held.body_text
     assert "[pledge-private-link:link]" in held.body_text
     assert sent.private_links == {} and link not in sent.body_text + sent.body_html
+    # Not sent yet: it leaves with its whole link, the part after the token included.
+    assert queued.private_links == {"link": email_link}
+    assert queued.body_text == "Confirm:\n[pledge-private-link:link]\n"
+
+
+def test_a_message_whose_link_is_gone_is_never_sent_without_it(smtp_server):
+    message = Message.objects.create(
+        kind="portal_link",
+        language="en",
+        to="x@example.cn",
+        subject="s",
+        body_text="Open [pledge-private-link:link]",
+    )
+    assert message_deliver(message.pk) == MessageStatus.FAILED
+    assert smtp_server.messages == []

@@ -1,16 +1,19 @@
 """Take the private links out of mail stored before they were kept apart.
 
-A sent message keeps a placeholder where its link was; a message held in the outbox (no mail
-server) keeps its link as a private link, so the recipient's copy still works in the demo.
+A sent (or failed) message keeps a placeholder where its link was. One not sent yet (queued,
+being sent, or held in the outbox for want of a mail server) keeps its link as a private link,
+so it still leaves with the link, and the recipient's copy still works in the demo.
 """
 
 import re
 
 from django.db import migrations
 
-# A link whose last path segment is long enough to be a token (as pledge.logs.TOKEN).
-LINK = re.compile(r"https?://\S+?/[A-Za-z0-9_\-.:]{40,}/")
+# A link with a path segment long enough to be a token (as pledge.logs.TOKEN), to its end
+# (the email-change link goes on after its token).
+LINK = re.compile(r"https?://[^\s\"'<>]*?/[A-Za-z0-9_\-.:]{40,}/[^\s\"'<>]*")
 PLACEHOLDER = "[pledge-private-link:link]"
+UNSENT = {"queued", "sending", "held"}
 
 
 def links_separate(apps, schema_editor):
@@ -21,7 +24,7 @@ def links_separate(apps, schema_editor):
             continue
         message.body_text = LINK.sub(PLACEHOLDER, message.body_text)
         message.body_html = LINK.sub(PLACEHOLDER, message.body_html)
-        message.private_links = {"link": found[0]} if message.status == "held" else {}
+        message.private_links = {"link": found[0]} if message.status in UNSENT else {}
         message.save(update_fields=["body_text", "body_html", "private_links"])
 
 
