@@ -4,7 +4,8 @@ Every request passes here before the beacon and Django (``pledge/wsgi.py``). A b
 ``Content-Length`` is over its cap is answered 413 at once, so a 300 MB upload is neither read
 nor spooled to disk (SECURITY.md I7). The cap is the largest legitimate body: for the public
 site, the largest file a form declares in the inventory (the CV) plus Django's limit on form
-data; for the console, its CSV import plus the same; for the beacon, its own 4 KB.
+data; for the console's CSV import, its file plus the same; for the beacon, its own 4 KB. A
+body sent in chunks, without a length, is refused (411).
 
 A body that fits is read here, whole, then handed on in memory. Why here: granian (2.8) reads a
 WSGI body in Rust with no time limit, and a thread blocked in ``wsgi.input.read`` cannot be
@@ -29,7 +30,8 @@ from pledge.inventory.loader import current_inventory
 from pledge.tracking.beacon import BEACON_PATH, PIXEL_PATH, respond
 from pledge.tracking.beacon import MAX_BODY as BEACON_BODY_MAX
 
-CONSOLE_PREFIXES = ("/console/", "/en/console/")
+# The one console page that takes a large body: the CSV import's upload.
+CONSOLE_IMPORT_PATHS = ("/console/import/", "/en/console/import/")
 # Web threads of a worker kept for requests without a body (pages, the pixel) whatever the
 # bodies do; the others may read bodies.
 THREADS_RESERVED = 2
@@ -41,6 +43,7 @@ RETRY_SECONDS = 10
 # them, and a body is refused at once: waiting would only take threads from the pages.
 PERMIT_WAIT_SECONDS = 0.1
 BAD_LENGTH = _("The request's length is not valid.")
+LENGTH_REQUIRED = _("Send the request with its length (Content-Length), not in chunks.")
 TOO_LARGE = _("This request is too large.")
 BUSY = _("The site is busy. Please try again in a minute.")
 
@@ -61,7 +64,7 @@ def body_cap(path: str) -> int:
     """The largest body a request for ``path`` may carry."""
     if path in (BEACON_PATH, PIXEL_PATH):
         return BEACON_BODY_MAX
-    if path.startswith(CONSOLE_PREFIXES):
+    if path in CONSOLE_IMPORT_PATHS:
         return CONSOLE_UPLOAD_MAX + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return declared_file_max() + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -129,6 +132,9 @@ class BodyGuard:
             length = -1
         if length < 0:
             return body_refuse(environ, start_response, "400 Bad Request", BAD_LENGTH)
+        if length == 0 and environ.get("HTTP_TRANSFER_ENCODING"):
+            # A chunked body has no length to cap or to read by: none is taken (RFC 9110 411).
+            return body_refuse(environ, start_response, "411 Length Required", LENGTH_REQUIRED)
         if length == 0:
             return self.application(environ, start_response)
         if length > body_cap(environ.get("PATH_INFO", "")):

@@ -85,8 +85,10 @@ def test_the_caps_are_the_largest_legitimate_bodies():
     assert bodies.declared_file_max() == 5 * 1024 * 1024  # sites/gonex: the CV
     assert bodies.body_cap(CV_FORM) == 5 * 1024 * 1024 + form_data
     assert bodies.body_cap("/careers/apply/") == bodies.body_cap(CV_FORM)
-    assert bodies.body_cap("/console/imports/") == CONSOLE_UPLOAD_MAX + form_data
-    assert bodies.body_cap("/en/console/imports/") == CONSOLE_UPLOAD_MAX + form_data
+    assert bodies.body_cap("/console/import/") == CONSOLE_UPLOAD_MAX + form_data
+    assert bodies.body_cap("/en/console/import/") == CONSOLE_UPLOAD_MAX + form_data
+    # Any other console page, the login first, takes no more than a public form.
+    assert bodies.body_cap("/en/console/login/") == bodies.body_cap(CV_FORM)
     assert bodies.body_cap("/beacon") == 4096
     # Whatever passes the cap stays in memory: no upload is spooled to a plaintext file.
     assert CONSOLE_UPLOAD_MAX + form_data <= settings.FILE_UPLOAD_MAX_MEMORY_SIZE
@@ -120,6 +122,17 @@ def test_a_body_within_the_cap_is_read_once_and_handed_on():
 def test_a_length_that_is_not_a_number_is_refused():
     answer, reached = guarded(environ_for(CV_FORM, 10, io.BytesIO(b"")) | {"CONTENT_LENGTH": "x"})
     assert answer["status"] == "400 Bad Request" and not reached
+
+
+@pytest.mark.usefixtures("fresh_permits")
+def test_a_chunked_body_is_refused_unread_i7():
+    """No length to cap or to read by: refused before the application, which would read 0."""
+    stream = CountingInput()
+    environ = environ_for(CV_FORM, 0, stream) | {"HTTP_TRANSFER_ENCODING": "chunked"}
+    environ.pop("CONTENT_LENGTH", None)
+    answer, reached = guarded(environ)
+    assert answer["status"] == "411 Length Required" and not reached
+    assert stream.read_bytes == 0
 
 
 def permits_all_taken(permits) -> int:
@@ -162,9 +175,9 @@ def test_a_body_waits_for_a_permit_that_is_being_given_back(settings):
 def test_the_nginx_caps_are_pledges_caps():
     """deploy/nginx-pledge.conf refuses exactly what Pledge refuses, and buffers up to it."""
     conf = NGINX_CONF.read_text()
-    public, console = conf.split("location ~ ^/(en/)?console/")
+    public, console = conf.split("location ~ ^/(en/)?console/import/$")
     megabyte = 1024 * 1024
-    for part, path in ((public, CV_FORM), (console, "/console/imports/")):
+    for part, path in ((public, CV_FORM), (console, "/console/import/")):
         sizes = re.findall(r"^\s*client_(?:max_body|body_buffer)_size (\d+)m;", part, re.M)
         assert sizes and {int(size) * megabyte for size in sizes} == {bodies.body_cap(path)}
 
