@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from pledge.dates import zone_or_site
 from pledge.meetings.models import Availability, Expert
+from pledge.people.values import validate_single_line
 from pledge.vault.access import has_access, refuse
 from pledge.vault.audit import audit_record
 
@@ -73,6 +74,15 @@ def expert_update(*, expert: Expert, actor, availability: dict[int, str], **fiel
         refuse(actor, "work_own_leads", target=expert)
     if fields.get("time_zone") and fields["time_zone"] not in zoneinfo.available_timezones():
         raise ValidationError(_("Choose a time zone from the list, such as Asia/Shanghai."))
+    # The name and address go into visitors' emails and calendar invites: one line each (I5).
+    problems = {}
+    for name in ("display_name", "office_address"):
+        try:
+            validate_single_line(str(fields.get(name, "")))
+        except ValidationError as refused:
+            problems[name] = refused.messages
+    if problems:
+        raise ValidationError(problems)
     parsed = {weekday: parse_windows(text) for weekday, text in availability.items()}
     with transaction.atomic():
         for name, value in fields.items():

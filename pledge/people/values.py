@@ -15,6 +15,8 @@ PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 # characters (the bidirectional overrides U+202A-202E and isolates U+2066-2069, zero-width
 # ones) and the line and paragraph separators.
 CONTROL_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+# Except the zero-width joiners: Persian and Indic names, and emoji, are written with them.
+JOINERS = {"\u200c", "\u200d"}
 # A web address: a scheme and "://", or "www.".
 WEB_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://|\bwww\.", re.IGNORECASE)
 
@@ -38,7 +40,10 @@ def validate_single_line(value: str) -> None:
     """A one-line answer holds no line break nor invisible control: it is echoed into places
     (an email header, a log line, the console) where a CR LF starts something new and a U+202E
     shows the text reversed from what was typed (SECURITY.md I5)."""
-    if any(unicodedata.category(character) in CONTROL_CATEGORIES for character in value):
+    if any(
+        unicodedata.category(character) in CONTROL_CATEGORIES and character not in JOINERS
+        for character in value
+    ):
         raise ValidationError(
             _(
                 "Write this on one line, without line breaks, tabs or invisible control "

@@ -395,6 +395,14 @@ def test_a_web_address_in_a_name_is_refused(client, name):
     assert not Person.objects.exists() and not Message.objects.exists()
 
 
+def test_a_name_written_with_a_zero_width_non_joiner_is_accepted(client):
+    """Persian and Indic names need U+200C and U+200D: they are no control to refuse."""
+    name = "Mehr\u200cnaz Rahimi"
+    response = post(client, "/en/demo/", {**DEMO, "name": name})
+    assert response.status_code == 200
+    assert Person.objects.get().name == name
+
+
 def test_a_name_with_dots_and_a_company_that_is_a_domain_are_accepted(client):
     response = post(client, "/en/demo/", {**DEMO, "name": "J.R. Smith", "company": "Booking.com"})
     assert response.status_code == 200

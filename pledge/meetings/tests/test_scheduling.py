@@ -271,3 +271,20 @@ def test_erasing_someone_whose_demo_is_past_sends_nothing(client, policy, expert
     )
     erase(lead.person, privacy_officer)
     assert not Message.objects.filter(kind="meeting_erased").exists()
+
+
+def test_an_experts_name_and_address_stay_on_one_line_i5(expert):
+    """They go into visitors' emails and calendar invites: a line break there is refused."""
+    from pledge.meetings.experts import expert_update
+
+    with pytest.raises(ValidationError) as refused:
+        expert_update(
+            expert=expert,
+            actor=expert.user,
+            availability={},
+            display_name="Sam\r\nBcc: x@example.com",
+            office_address="Gonex\u202e",
+        )
+    assert set(refused.value.message_dict) == {"display_name", "office_address"}
+    expert.refresh_from_db()
+    assert expert.display_name == "Sam"
