@@ -44,10 +44,13 @@ CONTEXT = "intake.upload"
 # A tag that makes a file a web page too: its name, then what may end a tag's name in HTML (so
 # the four bytes "<svg" that compressed data holds by chance in about one large PDF in a hundred
 # are not taken for one).
-WEB_PAGE_TAG = re.compile(rb"<(?:html|script|svg)[\t\n\f\r />]", re.IGNORECASE)
-# The longest match is "<script" and the byte that ends the name, eight bytes: seven of them can
-# sit at the end of one chunk, so each chunk is searched after the last seven bytes before it.
-TAG_OVERLAP = len(b"<script>") - 1
+# Those that run a script or load something when the file is opened as a page: scripts, event
+# handlers (which any element takes; these are the ones that fire by themselves) and frames.
+WEB_PAGE_TAGS = (b"html", b"script", b"svg", b"body", b"img", b"iframe", b"object", b"embed")
+WEB_PAGE_TAG = re.compile(rb"<(?:" + b"|".join(WEB_PAGE_TAGS) + rb")[\t\n\f\r />]", re.IGNORECASE)
+# The longest match is "<", the longest name and the byte that ends it: all but its last byte
+# can sit at the end of one chunk, so each chunk is searched after that many bytes before it.
+TAG_OVERLAP = 1 + max(map(len, WEB_PAGE_TAGS))
 SCAN_CHUNK = 64 * 1024
 HEAD = 1024
 
