@@ -7,11 +7,9 @@ database when the suite runs on PostgreSQL), so the browser sees exactly what a 
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from email import message_from_bytes
 from email.policy import default
@@ -19,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from pledge.tests.servers import answering, free_port, stop
 
 CHROMIUM = os.environ.get("PLEDGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,12 +53,6 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=STALLED))
         if missing:
             item.add_marker(skip)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -171,25 +165,10 @@ def server(tmp_path_factory, inbox):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{running.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "pledge serve did not start:\n" + (tmp_path / "server.log").read_text()
-                    ) from None
-                time.sleep(0.2)
+        answering(f"{running.url}/healthz", process, tmp_path / "server.log", 30)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
         drop_database()
 

@@ -14,7 +14,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from django.test import RequestFactory
 
 from pledge import bodies
 from pledge.console.views.imports import MAX_UPLOAD as CONSOLE_UPLOAD_MAX
-from pledge.tracking.tests.test_crash import descendants, free_port
+from pledge.tests.servers import answering, free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx-pledge.conf"
@@ -183,29 +182,6 @@ def test_the_nginx_caps_are_pledges_caps():
 
 
 # --- The real server -------------------------------------------------------------------------
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server this test started: politely, then by PID, its children included."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        for pid in [*descendants(process.pid), process.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
-def answering(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    give_up = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback)
-                return
-        except OSError:
-            assert process.poll() is None and time.monotonic() < give_up, log.read_text()
-            time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

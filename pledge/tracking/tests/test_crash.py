@@ -10,39 +10,22 @@ import contextlib
 import http.client
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 
+from pledge.tests.servers import answering, descendants, free_port
 from pledge.tracking.beacon import new_event_id
 
 LOAD_SECONDS = 2.0
 CONNECTIONS = 16
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    """The process's children, grandchildren ... read from /proc (Linux)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split() if (task / "children").exists() else []
-        for child in map(int, children):
-            found.extend([child, *descendants(child)])
-    return found
 
 
 class Database:
@@ -134,16 +117,7 @@ def test_every_acknowledged_event_survives_kill_9(tmp_path, crash_database):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (
-                    tmp_path / "server.log"
-                ).read_text()
-                time.sleep(0.2)
+        answering(f"http://127.0.0.1:{port}/healthz", server, tmp_path / "server.log", 30)
 
         acknowledged: list[str] = []
         stop = threading.Event()
