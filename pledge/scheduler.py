@@ -38,6 +38,11 @@ PERIODIC_JOBS = (
     Job("intake.purge_expired", "pledge.intake.tasks.purge_expired", timedelta(hours=1)),
     Job("cases.remind", "pledge.cases.tasks.remind", timedelta(hours=1)),
     Job("vault.audit_checkpoint", "pledge.vault.tasks.checkpoint", timedelta(hours=1)),
+    Job(
+        "vault.forget_limit_counters",
+        "pledge.vault.tasks.forget_limit_counters",
+        timedelta(minutes=10),
+    ),
 )
 
 

@@ -189,34 +189,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions, tasks -----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
-# "limits" holds rate-limit counters and spent challenges; it must be shared by every worker
-# process, so without Redis it is a database table (created by intake's migration).
+# Rate-limit counters and spent challenges are not a cache: they live in pledge/vault/limits.py
+# (Redis with REDIS_URL, else the database's vault_limitcounter table).
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
         },
-        # A Redis that does not answer refuses at once (B4) instead of holding a web thread.
-        "limits": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
-        },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        # Once it holds MAX_ENTRIES rows (300 by default), Django's database cache deletes the
-        # expired ones and, if still too many, a third of the live ones: counts forgotten, and
-        # the beacon's limit exceeded. The counters live minutes to an hour.
-        "limits": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "pledge_limits",
-            "OPTIONS": {"MAX_ENTRIES": 50_000},
-        },
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Public forms: submissions per hour from one address, and for one email address (B3).
@@ -394,9 +378,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
 
 # --- Tracking (pledge/tracking) --------------------------------------------------------------
-# Beacon events one address may send per minute (SECURITY.md B3), counted in the "limits"
-# cache that every web process shares (refused while it does not answer, B4): never more than
-# this through all processes together (pledge/tracking/ratelimit.py).
+# Beacon events one address may send per minute (SECURITY.md B3), counted in the limits store
+# that every web process shares (pledge/vault/limits.py; refused while it does not answer, B4):
+# never more than this through all processes together (pledge/tracking/ratelimit.py).
 PLEDGE_BEACON_RATE_LIMIT = env_int("PLEDGE_BEACON_RATE_LIMIT", 600)
 # Aggregates below this many visitors are hidden on the dashboard (k-anonymity, P15).
 PLEDGE_AGGREGATE_MIN_COUNT = env_int("PLEDGE_AGGREGATE_MIN_COUNT", 5)

@@ -75,7 +75,7 @@ def account_authenticate(*, request, email: str, password: str):
 
     Visitors are counted here, apart from the staff console: django-axes sees only the staff
     login, so no visitor's failures can lock a staff member out (A5). The counters are the
-    forms' (``rate_hit``: keyed hashes in the ``limits`` cache, failing closed, B3/B4), and
+    forms' (``rate_hit``: keyed hashes in the limits store, failing closed, B3/B4), and
     count every try before the password is checked. There is none for an email from every
     address together: anyone could then keep its owner out.
     """

@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+from pledge.vault.limits import StoreUnavailable, limits_store
 
 HONEYPOT_FIELD = "website"
 POW_FIELD = "pow"
@@ -60,17 +61,13 @@ def signature(value: str) -> str:
     return salted_hmac("pledge.intake.challenge", value, algorithm="sha256").hexdigest()
 
 
-def limits_cache():
-    return caches["limits"]
-
-
 def spend_once(token: str, seconds: int) -> None:
     """Accept a challenge only once; if the store is down, refuse (fail closed, B4)."""
     try:
-        first_use = limits_cache().add(
-            f"spent:{hashlib.sha256(token.encode()).hexdigest()}", 1, seconds
+        first_use = limits_store().claim(
+            f"spent:{hashlib.sha256(token.encode()).hexdigest()}", seconds
         )
-    except Exception:
+    except StoreUnavailable:
         refuse("limiter_down")
     if not first_use:
         refuse("challenge")
@@ -155,15 +152,13 @@ def limit_key(kind: str, value: str) -> str:
 
 
 def rate_hit(kind: str, value: str, *, limit: int, window: int = 3600) -> None:
-    """Count one submission for ``value``; refuse past ``limit`` in ``window`` seconds (B3)."""
+    """Count one submission for ``value``; refuse past ``limit`` in ``window`` seconds (B3),
+    or with ``limiter_down`` while the store does not answer (B4): a store error is never
+    taken for a count."""
     key = f"{limit_key(kind, value)}:{int(time.time()) // window}"
     try:
-        cache = limits_cache()
-        cache.add(key, 0, window)
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        count = 1
-    except Exception:
+        count = limits_store().increment(key, window)
+    except StoreUnavailable:
         refuse("limiter_down")
     if count > limit:
         refuse("rate")

@@ -27,8 +27,9 @@ from pledge.dates import site_date
 from pledge.tracking import events
 from pledge.tracking.consent import consent_from_environ, visitor_key_from
 from pledge.tracking.ingest import LEAVE, VIEW, ingest_writer
-from pledge.tracking.ratelimit import StoreUnavailable, beacon_limiter
+from pledge.tracking.ratelimit import beacon_limiter
 from pledge.vault.access import client_ip
+from pledge.vault.limits import StoreUnavailable
 
 BEACON_PATH = "/beacon"
 PIXEL_PATH = "/beacon.gif"

@@ -1,17 +1,19 @@
 """The beacon's per-address rate limit (SECURITY.md B3), failing closed when its store is down (B4).
 
 Fixed one-minute windows, ``PLEDGE_BEACON_RATE_LIMIT`` events per address per window, counted
-in the ``limits`` cache that every web process and machine shares (Redis with ``REDIS_URL``,
-else a database table), as the forms' limits are.
+in the limits store that every web process and machine shares (``pledge/vault/limits.py``:
+Redis with ``REDIS_URL``, else a database table), as the forms' limits are.
 
 Asking the store about every event would put a round trip, and without Redis a database write,
 on the beacon's hot path. So a process leases a block of an address's window (a twentieth of
-the limit) and spends it in memory. A block is claimed with the cache's atomic ``add``, so each
-is spent by one process only, and the blocks add up to the limit: all processes together never
-let an address through more than the limit, exactly. The slack runs the other way: what one
-process leased and did not spend, the others cannot, so an address whose events spread over N
-processes may be refused up to N - 1 blocks before the limit. A visitor costs one ``add`` per
-process and minute, and an address past its limit none: its process remembers.
+the limit) and spends it in memory. A block is claimed with the store's atomic ``claim``, so
+each is spent by one process only, and the blocks add up to the limit: all processes together
+never let an address through more than the limit, exactly. The slack runs the other way: what
+one process leased and did not spend, the others cannot, so an address whose events spread
+over N processes may be refused up to N - 1 blocks before the limit. A visitor costs one claim
+per process and minute, and an address past its limit none: its process remembers. A store
+that fails raises ``StoreUnavailable`` (the beacon answers 503, not 429) and marks no block
+spent, so the address is let through again as soon as the store answers.
 
 The store sees a keyed hash of the address, never the address (C4).
 """
@@ -19,15 +21,12 @@ The store sees a keyed hash of the address, never the address (C4).
 import threading
 import time
 
-from django.core.cache import caches
 from django.utils.crypto import salted_hmac
+
+from pledge.vault.limits import limits_store
 
 WINDOW_SECONDS = 60
 BLOCKS = 20  # blocks per address and window: the size of a lease
-
-
-class StoreUnavailable(Exception):
-    """The counters cannot be read: the caller must refuse (fail closed, B4)."""
 
 
 class Lease:
@@ -79,13 +78,10 @@ class SharedLimiter:
     def block_claim(self, window: int, key: str, start: int) -> tuple[int, int]:
         """Claim the first free block from ``start`` on: (events it grants, the next block)."""
         digest = salted_hmac("pledge.tracking.rate", key).hexdigest()[:32]
-        cache = caches["limits"]
+        store = limits_store()
         for block in range(start, self.blocks):
-            try:
-                claimed = cache.add(f"beacon:{window}:{digest}:{block}", 1, self.window * 2)
-            except Exception as error:  # any failure of the store: refuse (B4)
-                raise StoreUnavailable(str(error)) from None
-            if claimed:
+            # StoreUnavailable goes up to the beacon (503), leaving ``next_block`` as it was.
+            if store.claim(f"beacon:{window}:{digest}:{block}", self.window * 2):
                 return min(self.block, self.limit - block * self.block), block + 1
         return 0, self.blocks
 

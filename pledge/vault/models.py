@@ -93,3 +93,22 @@ class Access(models.Model):
 
     def __str__(self):
         return "access"
+
+
+class LimitCounter(models.Model):
+    """One rate-limit counter or claim when Redis is not configured (pledge/vault/limits.py).
+
+    ``key`` is a keyed hash and a window (C4: never an address or an email). A row past
+    ``expires`` counts for nothing and is deleted by the periodic job; live rows are never
+    deleted, whatever their number, unlike Django's database cache, which culls live keys.
+    """
+
+    key = models.CharField(primary_key=True, max_length=200)
+    expires = models.FloatField()  # Unix time, as the limiters' windows are counted
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires"], name="limit_counter_expires")]
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -3,6 +3,7 @@
 from django_tasks import task
 
 from pledge.vault.audit import audit_checkpoint
+from pledge.vault.limits import counters_expired_delete
 
 
 @task()
@@ -12,3 +13,10 @@ def checkpoint() -> int:
     or the checkpoint file no longer fits."""
     published = audit_checkpoint()
     return published.sequence if published else 0
+
+
+@task()
+def forget_limit_counters() -> int:
+    """Delete the rate limits' expired counters (pledge/scheduler.py); how many. Live ones stay,
+    however many there are (pledge/vault/limits.py)."""
+    return counters_expired_delete()

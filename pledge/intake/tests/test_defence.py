@@ -20,6 +20,7 @@ from pledge.intake.defence import (
     sum_issue,
     sum_valid,
 )
+from pledge.vault.tests.limits_stores import REDIS_DOWN, database_locked, limits_in_redis
 
 
 def solve(challenge: dict) -> str:
@@ -97,32 +98,33 @@ def test_too_many_submissions_from_one_address_are_refused_b3(settings):
 
 
 def test_the_limiter_fails_closed_when_its_store_is_down_b4(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "limits": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        },
-    }
+    settings.REDIS_URL = REDIS_DOWN
     with pytest.raises(Refused) as refused:
         rate_hit("ip", "198.51.100.10", limit=5)
     assert refused.value.reason == "limiter_down"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_database_is_the_limiter_down_not_a_first_post_b4():
+    """Without Redis, a database busy with another writer made the counter's ``add`` fail
+    quietly and its ``incr`` find no key: the post counted as the first and went through.
+    And a solved challenge was refused as a replay. Both are now the store's refusal."""
+    with database_locked():
+        with pytest.raises(Refused) as refused:
+            rate_hit("ip", "198.51.100.11", limit=5)
+        assert refused.value.reason == "limiter_down"
+        with pytest.raises(Refused) as refused:
+            solution_valid(solve(challenge_issue()))
+        assert refused.value.reason == "limiter_down"
+
+
 @pytest.mark.redis
 def test_the_limiter_counts_in_redis_when_configured(settings, redis_url):
-    settings.CACHES = {
-        **settings.CACHES,
-        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
-    }
-    from django.core.cache import caches
-
-    caches["limits"].clear()
+    limits_in_redis(settings, redis_url)
     for _ in range(3):
         rate_hit("email", "redis-test@example.cn", limit=3)
     with pytest.raises(Refused):
         rate_hit("email", "redis-test@example.cn", limit=3)
-    caches["limits"].clear()
 
 
 def test_staff_see_refusal_counts_and_nothing_else(client, client_for, marketer, support):

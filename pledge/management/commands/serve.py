@@ -38,7 +38,6 @@ class Command(BaseCommand):
         call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR", verbosity=0)
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)  # the rate limiter's, if in the database
 
         worker = None
         if not no_worker:

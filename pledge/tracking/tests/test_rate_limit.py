@@ -9,6 +9,8 @@ import pytest
 from pledge.tracking.models import PageView
 from pledge.tracking.ratelimit import WINDOW_SECONDS, SharedLimiter
 from pledge.tracking.tests.conftest import send_beacon
+from pledge.vault.models import LimitCounter
+from pledge.vault.tests.limits_stores import REDIS_DOWN, database_locked, limits_in_redis
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -46,7 +48,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_key(settings):
 
 
 def spent_by_two_processes(limit: int, events: list[int]) -> list[int]:
-    """Events of one address sent through two limiters that share only the "limits" store, as
+    """Events of one address sent through two limiters that share only the limits store, as
     two web processes do: ``events`` says which one each event reaches. How many each let
     through. Run again if a new window began meanwhile (the count starts over then)."""
     while True:
@@ -58,13 +60,6 @@ def spent_by_two_processes(limit: int, events: list[int]) -> list[int]:
             allowed[process] += processes[process].allow(address)
         if int(time.time()) // WINDOW_SECONDS == window:
             return allowed
-
-
-def limits_in_redis(settings, url: str) -> None:
-    settings.CACHES = {
-        **settings.CACHES,
-        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url},
-    }
 
 
 def shared_count_holds(limit: int = 100) -> None:
@@ -82,7 +77,7 @@ def shared_count_holds(limit: int = 100) -> None:
 
 
 def test_two_processes_share_the_limit_without_redis():
-    """The embedded default: the counts live in the database table of the "limits" cache."""
+    """The embedded default: the counts live in the database (pledge/vault/limits.py)."""
     shared_count_holds()
 
 
@@ -98,6 +93,23 @@ def test_a_limit_of_zero_lets_nothing_through():
 
 def test_when_the_limiter_store_is_down_the_beacon_refuses(settings):
     """B4: fails closed. A Redis that does not answer (nothing listens on port 1)."""
-    limits_in_redis(settings, "redis://127.0.0.1:1/0")
+    settings.REDIS_URL = REDIS_DOWN
     assert send_beacon({"p": "/"}).status_code == 503
     assert not PageView.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_database_refuses_with_503_then_lets_the_address_through_b4():
+    """Finding 2: without Redis, a database busy with another writer was taken for "every
+    block spent": 429, and the address refused for the rest of the minute. Now it is the
+    store's refusal, 503, and once the database answers the address gets its events."""
+    with database_locked():
+        assert send_beacon({"p": "/"}, ip="198.51.100.5").status_code == 503
+    assert send_beacon({"p": "/"}, ip="198.51.100.5").status_code == 204
+    assert PageView.objects.count() == 1
+
+
+def test_the_store_holds_no_address_c4():
+    send_beacon({"p": "/"}, ip="198.51.100.77")
+    keys = list(LimitCounter.objects.values_list("key", flat=True))
+    assert len(keys) == 1 and "198.51.100.77" not in keys[0]

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -15,6 +14,8 @@ from pledge.conftest import make_staff
 from pledge.people.models import Account, Source
 from pledge.people.services import person_upsert
 from pledge.vault.access import SYSTEM
+from pledge.vault.models import LimitCounter
+from pledge.vault.tests.limits_stores import REDIS_DOWN, limits_in_redis
 
 pytestmark = pytest.mark.clock
 
@@ -107,19 +108,13 @@ def test_the_counter_store_holds_no_email_or_address_c4(visitor, frozen):
     for _ in range(6):
         sign_in("wrong", "198.51.100.1")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT cache_key, value FROM pledge_limits")
+        cursor.execute("SELECT key, CAST(count AS TEXT) FROM vault_limitcounter")
         stored = " ".join(" ".join(row) for row in cursor.fetchall())
     assert stored and EMAIL not in stored and "198.51.100.1" not in stored
 
 
 def test_sign_in_is_refused_while_the_counter_store_is_down_b4(visitor, settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "limits": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        },
-    }
+    settings.REDIS_URL = REDIS_DOWN
     client = Client()
     response = client.post("/en/account/login/", {"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 429
@@ -129,15 +124,9 @@ def test_sign_in_is_refused_while_the_counter_store_is_down_b4(visitor, settings
 
 @pytest.mark.redis
 def test_the_counts_are_shared_through_redis_when_configured(visitor, frozen, settings, redis_url):
-    settings.CACHES = {
-        **settings.CACHES,
-        "limits": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
-    }
-    caches["limits"].clear()
-    try:
-        for _ in range(5):
-            sign_in("wrong", "198.51.100.1")
-        assert sign_in(PASSWORD, "198.51.100.1").status_code == 429
-        assert sign_in(PASSWORD, "203.0.113.9").status_code == 302
-    finally:
-        caches["limits"].clear()
+    limits_in_redis(settings, redis_url)
+    for _ in range(5):
+        sign_in("wrong", "198.51.100.1")
+    assert sign_in(PASSWORD, "198.51.100.1").status_code == 429
+    assert sign_in(PASSWORD, "203.0.113.9").status_code == 302
+    assert not LimitCounter.objects.exists()  # nothing counted in the database meanwhile
