@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.signals import connection_created
 from django.db.utils import ConnectionHandler
 from django.utils.connection import ConnectionProxy
 
@@ -83,14 +84,21 @@ def database_locked():
     holder = threading.Thread(target=hold)
     holder.start()
     assert held.wait(10), "the other writer did not take the lock"
-    if postgres:
+
+    def lock_wait_short(sender=None, connection=connection, **kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '200ms'")
+
+    if postgres:
+        lock_wait_short()
+        # The store closes a connection after an error; the next one must wait as briefly.
+        connection_created.connect(lock_wait_short)
     try:
         yield
     finally:
         release.set()
         holder.join()
         if postgres:
+            connection_created.disconnect(lock_wait_short)
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
