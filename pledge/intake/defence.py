@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from pledge.vault.limits import StoreUnavailable, limits_store
+from pledge.vault.limits import StoreUnavailable, limited_address, limits_store
 
 HONEYPOT_FIELD = "website"
 POW_FIELD = "pow"
@@ -173,6 +173,6 @@ def submission_screen(*, data, client_ip: str, email: str = "") -> None:
         data.get(SUM_TOKEN_FIELD, ""), data.get(SUM_FIELD, "")
     ):
         refuse("challenge")
-    rate_hit("ip", client_ip, limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
+    rate_hit("ip", limited_address(client_ip), limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
     if email:
         rate_hit("email", email.strip().casefold(), limit=settings.PLEDGE_FORM_LIMIT_PER_EMAIL)

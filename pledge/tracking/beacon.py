@@ -29,7 +29,7 @@ from pledge.tracking.consent import consent_from_environ, visitor_key_from
 from pledge.tracking.ingest import LEAVE, VIEW, ingest_writer
 from pledge.tracking.ratelimit import beacon_limiter
 from pledge.vault.access import client_ip
-from pledge.vault.limits import StoreUnavailable
+from pledge.vault.limits import StoreUnavailable, limited_address
 
 BEACON_PATH = "/beacon"
 PIXEL_PATH = "/beacon.gif"
@@ -166,7 +166,8 @@ def beacon(environ, start_response):
         return refuse(start_response, "405 Method Not Allowed", "Method not allowed.")
     # Counted before the body is parsed: an address over its limit costs no more (B3).
     try:
-        allowed = beacon_limiter().allow(client_ip(SimpleNamespace(META=environ)))
+        address = limited_address(client_ip(SimpleNamespace(META=environ)))
+        allowed = beacon_limiter().allow(address)
     except StoreUnavailable:
         return refuse(start_response, "503 Service Unavailable", "Try again later.")  # B4
     if not allowed:

@@ -24,6 +24,7 @@ wait for the write lock that very transaction holds.
 """
 
 import functools
+import ipaddress
 import time
 
 import redis
@@ -53,6 +54,21 @@ CLAIM = """
         WHERE vault_limitcounter."expires" <= %s
     RETURNING "count"
 """
+
+
+def limited_address(address: str) -> str:
+    """The address a limit counts: an IPv6 client as the first address of its /64 (one host
+    holds a whole /64, so counting its addresses one by one would hand it endless fresh ones;
+    a valid address, so it stores as one), any other as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
 
 
 class StoreUnavailable(Exception):

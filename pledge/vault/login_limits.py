@@ -18,14 +18,13 @@ What is left to a guesser with many networks is one guess per network and accoun
 cool-off, and then the second factor.
 """
 
-import ipaddress
-
 from axes.attempts import get_cool_off_threshold
 from axes.helpers import get_client_ip_address, get_client_username
 from axes.models import AccessAttempt
 from django.db.models import Sum
 
 from pledge.vault.access import client_ip
+from pledge.vault.limits import limited_address
 
 FAILURES_PER_ADDRESS = 5
 # An account is under a spread-out attack once this many addresses failed for it within the
@@ -37,18 +36,9 @@ FAILURES_FROM_ONE_ADDRESS = 30
 
 
 def login_address(request) -> str:
-    """``AXES_CLIENT_IP_CALLABLE``: the client's address as logins count it, an IPv6 one as
-    the first address of its /64 (a valid address, so axes stores it as one)."""
-    address = client_ip(request)
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 4:
-        return str(parsed)
-    if parsed.ipv4_mapped:
-        return str(parsed.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
+    """``AXES_CLIENT_IP_CALLABLE``: the client's address as every limit counts it (an IPv6
+    one by its /64, ``limited_address``)."""
+    return limited_address(client_ip(request))
 
 
 def address_failures(request) -> int:

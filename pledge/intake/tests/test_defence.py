@@ -97,6 +97,19 @@ def test_too_many_submissions_from_one_address_are_refused_b3(settings):
     rate_hit("ip", "198.51.100.9", limit=settings.PLEDGE_FORM_LIMIT_PER_IP)  # others unaffected
 
 
+def test_a_form_counts_an_ipv6_network_as_one_address_b3(settings):
+    """One host holds a whole /64: new addresses of it do not buy new submissions."""
+    settings.PLEDGE_FORM_LIMIT_PER_IP = 2
+    for host in (1, 2):
+        submission_screen(
+            data={POW_FIELD: solve(challenge_issue())}, client_ip=f"2001:db8:9:9::{host}"
+        )
+    with pytest.raises(Refused) as refused:
+        submission_screen(data={POW_FIELD: solve(challenge_issue())}, client_ip="2001:db8:9:9::3")
+    assert refused.value.reason == "rate"
+    submission_screen(data={POW_FIELD: solve(challenge_issue())}, client_ip="2001:db8:9:a::1")
+
+
 def test_the_limiter_fails_closed_when_its_store_is_down_b4(settings):
     settings.REDIS_URL = REDIS_DOWN
     with pytest.raises(Refused) as refused:

@@ -23,6 +23,16 @@ def test_an_address_over_the_limit_is_refused(settings):
     assert PageView.objects.count() == 4
 
 
+def test_an_ipv6_network_shares_one_limit(settings):
+    """One host holds a whole /64: new addresses of it do not buy new events."""
+    settings.PLEDGE_BEACON_RATE_LIMIT = 2
+    statuses = [
+        send_beacon({"p": "/"}, ip=f"2001:db8:5:6::{host:x}").status_code for host in range(1, 4)
+    ]
+    assert statuses == [204, 204, 429]
+    assert send_beacon({"p": "/"}, ip="2001:db8:5:7::1").status_code == 204  # another network
+
+
 def test_a_forged_forwarded_for_does_not_escape_the_limit(settings):
     settings.PLEDGE_BEACON_RATE_LIMIT = 1
     send_beacon({"p": "/"}, ip="198.51.100.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
