@@ -12,12 +12,13 @@ pytestmark = pytest.mark.browser
 
 SEED = """
 from pledge.people.services import consent_record, person_upsert
+from pledge.vault.actors import Actor
 person, _ = person_upsert(
-    actor="system", source="web_form", email={email!r}, name={name!r}, language="en"
+    actor=Actor.system("e2e.seed"), source="web_form", email={email!r}, name={name!r}, language="en"
 )
 consent_record(
     person=person, subject="list:newsletter", granted=True, text="Send me the newsletter",
-    language="en", method="form", actor="system", form="newsletter",
+    language="en", method="form", actor=Actor.system("e2e.seed"), form="newsletter",
 )
 """
 

@@ -21,6 +21,7 @@ from pledge.cases.services import service_mailbox
 from pledge.mail.services import mail_send
 from pledge.meetings.experts import staff_time_zone
 from pledge.vault.access import Role
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 
 
@@ -90,11 +91,14 @@ def case_reminders_send(*, now=None) -> int:
                         "overdue": overdue,
                         "case_path": reverse("console:case", args=[case.public_id]),
                     },
-                    actor="system",
+                    actor=Actor.system("cases.remind"),
                     time_zone=zone,
                 )
             audit_record(
-                actor="system", action="case.reminded", target=case, details={"level": level}
+                actor=Actor.system("cases.remind"),
+                action="case.reminded",
+                target=case,
+                details={"level": level},
             )
         sent += 1
     return sent

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 
 from pledge.meetings.experts import staff_time_zone
 from pledge.vault.access import access_require, client_ip, has_access, network_allowed
+from pledge.vault.actors import Actor
 from pledge.vault.two_factor import has_second_factor
 
 
@@ -56,11 +57,12 @@ def staff_view(permission: str | tuple[str, ...] | None = None):
             if not user.is_verified():
                 step = "console:verify" if has_second_factor(user) else "console:enrol"
                 return redirect(f"{reverse(step)}?next={request.get_full_path()}")
+            request.actor = Actor.staff(user)
             if isinstance(permission, tuple):
-                if not any(has_access(user, one) for one in permission):
-                    access_require(user, permission[0])
+                if not any(has_access(request.actor, one) for one in permission):
+                    access_require(request.actor, permission[0])
             elif permission:
-                access_require(user, permission)
+                access_require(request.actor, permission)
             return view(request, *args, **kwargs)
 
         wrapped.staff_permission = permission

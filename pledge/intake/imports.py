@@ -146,7 +146,7 @@ def import_batch_create(*, read: ReadFile, source: str, basis: str, file_name: s
         rows=read.rows,
         errors=[[line, message] for line, message in read.errors],
         total=len(read.rows),
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor.user,
     )
     audit_record(
         actor=actor,

@@ -10,6 +10,7 @@ from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionSt
 from pledge.mail.services import mail_send
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
 
@@ -57,7 +58,10 @@ def subscription_request_find(token: str) -> SubscriptionRequest | None:
 def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | None):
     """The link was followed: the person exists now, is on each list, and the consent is proof."""
     person, _created = person_upsert(
-        actor="visitor", source=Source.WEB_FORM, email=request.email, language=request.language
+        actor=Actor.visitor("subscription"),
+        source=Source.WEB_FORM,
+        email=request.email,
+        language=request.language,
     )
     now = timezone.now()
     for list_key in request.lists:
@@ -77,11 +81,13 @@ def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | 
             text=request.consent_text,
             language=request.language,
             method=ConsentMethod.DOUBLE_OPT_IN,
-            actor="visitor",
+            actor=Actor.visitor("subscription"),
             form="newsletter",
             policy_version=policy_version,
         )
-    audit_record(actor="visitor", action="subscription.confirmed", target=person)
+    audit_record(
+        actor=Actor.visitor("subscription"), action="subscription.confirmed", target=person
+    )
     request.delete()
     return person
 

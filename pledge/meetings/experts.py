@@ -41,7 +41,7 @@ def staff_time_zone(user) -> str:
 
 def may_edit(expert: Expert, actor) -> bool:
     return has_access(actor, "view_all_leads") or (
-        has_access(actor, "work_own_leads") and expert.user_id == actor.pk
+        has_access(actor, "work_own_leads") and expert.user_id == actor.user_id
     )
 
 

@@ -24,7 +24,7 @@ from pledge.mail.services import mail_send
 from pledge.meetings.invites import invite_ics
 from pledge.meetings.models import Expert, Lead, LeadStatus, Meeting, MeetingMode, MeetingStatus
 from pledge.people.gate import may
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
 
@@ -128,7 +128,7 @@ def booking_invitation_send(*, lead: Lead) -> bool:
         # The address is not confirmed yet: the email echoes nothing the form's sender wrote.
         context={"expert": lead.owner.display_name},
         links={"link": reverse("web:booking", args=[token])},
-        actor=SYSTEM,
+        actor=Actor.system("meetings.notify"),
         person=lead.person,
     )
     return True
@@ -247,7 +247,7 @@ def meeting_withdraw_for_erasure(meeting: Meeting) -> None:
         to=expert.user.email,
         language=(expert.languages or [settings.LANGUAGE_CODE])[0],
         context={"starts_at": meeting.starts_at},
-        actor=SYSTEM,
+        actor=Actor.system("meetings.notify"),
         time_zone=expert.time_zone,
         attachments=[
             {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar; method=CANCEL"}
@@ -279,7 +279,7 @@ def invites_send(meeting: Meeting, *, kind: str, method: str) -> None:
         to=lead.person.email,
         language=lead.language,
         context={**context, "for_expert": False},
-        actor=SYSTEM,
+        actor=Actor.system("meetings.notify"),
         person=lead.person,
         attachments=attachment,
     )
@@ -294,7 +294,7 @@ def invites_send(meeting: Meeting, *, kind: str, method: str) -> None:
             "answers": sorted(lead.submission.answers.items()),
             "lead_path": reverse("console:lead", args=[lead.public_id]),
         },
-        actor=SYSTEM,
+        actor=Actor.system("meetings.notify"),
         attachments=attachment,
         time_zone=expert.time_zone,
     )

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 
 log = logging.getLogger(__name__)
@@ -76,20 +77,18 @@ def roles_sync(**kwargs) -> None:
             group.permissions.set([permissions[codename] for codename in codenames])
 
 
-# Commands run on the server and tasks act as the system: whoever can run them already holds
-# the machine. Views always pass the signed-in user.
-SYSTEM = "system"
-
-
 def has_access(actor, permission: str) -> bool:
-    if actor == SYSTEM:
+    """The system may do anything; a staff member what their roles hold; nobody else anything.
+
+    Commands and tasks run on the server act as ``Actor.system(job)``: whoever can run them
+    already holds the machine. Anything that is not an ``Actor`` holds nothing.
+    """
+    if not isinstance(actor, Actor) or not (actor.is_system or actor.is_staff):
+        return False
+    if actor.is_system:
         return True
-    return bool(
-        actor is not None
-        and actor.is_active
-        and actor.is_staff
-        and actor.has_perm(f"{APP}.{permission}")
-    )
+    user = actor.user
+    return bool(user.is_active and user.is_staff and user.has_perm(f"{APP}.{permission}"))
 
 
 def access_require(actor, permission: str, *, target=None) -> None:
@@ -103,9 +102,10 @@ def access_require(actor, permission: str, *, target=None) -> None:
 
 
 def refuse(actor, permission: str, *, target=None) -> None:
-    log.warning("refused %s to %s", permission, getattr(actor, "pk", None))
+    actor = Actor.unknown(actor)
+    log.warning("refused %s to %s", permission, actor.label)
     audit_record(
-        actor=actor if getattr(actor, "pk", None) else "anonymous",
+        actor=actor,
         action="access.refused",
         target=target,
         details={"permission": permission},

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from pledge.vault.actors import Actor
 from pledge.vault.keys import KEY_ID, Key, KeyRing, current_ring
 from pledge.vault.models import AuditEntry, AuditHead
 
@@ -74,12 +75,11 @@ class CheckpointError(ValueError):
     """The chain or the checkpoint file no longer fits: no checkpoint may be written over it."""
 
 
-def actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    if isinstance(actor, str):
-        return actor
-    return f"staff:{actor.get_username()}"
+def actor_label(actor: Actor) -> str:
+    """Exactly who acted, as entries and the records that name an actor say it."""
+    if not isinstance(actor, Actor):
+        raise TypeError(f"an actor is a pledge.vault.actors.Actor, not {type(actor).__name__}")
+    return actor.label
 
 
 def entry_content(fields: dict) -> bytes:
@@ -115,11 +115,11 @@ def entry_fields(
     if target is not None:
         object_type = target._meta.label
         object_id = str(getattr(target, "public_id", None) or target.pk)
-    user = actor if actor is not None and not isinstance(actor, str) else None
+    label = actor_label(actor)
     return {
         "at": timezone.now(),
-        "actor_id": user.pk if user is not None else None,
-        "actor_label": actor_label(actor),
+        "actor_id": actor.user_id,
+        "actor_label": label,
         "action": action,
         "object_type": object_type,
         "object_id": object_id,
@@ -157,7 +157,7 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry to the chain, in the caller's transaction.
 
-    ``actor`` is a staff user, a label ("visitor", "system", "person"), or None for the system.
+    ``actor`` is who acted (``pledge.vault.actors.Actor``); anything else is a TypeError.
     ``target`` names the object (its model label and public id); ``details`` must hold no
     personal values (field names, counts and states only), so erasure never has to edit the log.
     """
@@ -184,7 +184,11 @@ def audit_chain_seal(entries, heads) -> None:
     unsealed = entries.objects.filter(key_id="").count()
     if not unsealed:
         return
-    fields = entry_fields(actor=None, action="audit.sealed", details={"unsealed_entries": unsealed})
+    fields = entry_fields(
+        actor=Actor.system("audit.seal"),
+        action="audit.sealed",
+        details={"unsealed_entries": unsealed},
+    )
     entry_append(fields, entries=entries, heads=heads)
 
 

@@ -55,7 +55,7 @@ def staff_update(*, user, roles: list[str], active: bool, actor) -> None:
     """
     access_require(actor, "manage_staff", target=user)
     check_roles(roles)
-    if user == actor and not active:
+    if user.pk == actor.user_id and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
     with transaction.atomic():
         user.groups.set(Group.objects.filter(name__in=roles))

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pledge.vault.access import access_require
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 
 RECOVERY_CODES = 10
@@ -43,13 +44,13 @@ def totp_enrol_confirm(*, user, token: str) -> list[str] | None:
     """
     device = totp_enrolment(user)
     if not device.verify_token(token.strip()):
-        audit_record(actor=user, action="staff.2fa_enrol_failed", target=user)
+        audit_record(actor=Actor.staff(user), action="staff.2fa_enrol_failed", target=user)
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = recovery_codes_renew(user=user)
-    audit_record(actor=user, action="staff.2fa_enrolled", target=user)
+    audit_record(actor=Actor.staff(user), action="staff.2fa_enrolled", target=user)
     return codes
 
 
@@ -60,7 +61,7 @@ def recovery_codes_renew(*, user) -> list[str]:
     static.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
-    audit_record(actor=user, action="staff.recovery_codes_renewed", target=user)
+    audit_record(actor=Actor.staff(user), action="staff.recovery_codes_renewed", target=user)
     return codes
 
 
@@ -76,13 +77,13 @@ def second_factor_verify(*, user, token: str):
     ):
         if device.verify_token(token):
             audit_record(
-                actor=user,
+                actor=Actor.staff(user),
                 action="staff.2fa_verified",
                 target=user,
                 details={"method": "recovery_code" if isinstance(device, StaticDevice) else "totp"},
             )
             return device
-    audit_record(actor=user, action="staff.2fa_failed", target=user)
+    audit_record(actor=Actor.staff(user), action="staff.2fa_failed", target=user)
     return None
 
 
@@ -96,7 +97,7 @@ def authenticator_reset(*, user, actor) -> None:
     A staff member may reset their own (after re-entering the password, A8); resetting
     someone else's (a lost phone) is the administrator's job.
     """
-    if actor != user:
+    if actor.user_id != user.pk:
         access_require(actor, "manage_staff", target=user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()

@@ -14,8 +14,9 @@ from pledge.meetings.scheduling import (
     meeting_cancel,
     meeting_reschedule,
 )
+from pledge.vault.actors import Actor
 
-VISITOR = "visitor"
+VISITOR = Actor.visitor("booking")
 
 
 @never_cache

@@ -15,7 +15,8 @@ from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead
 from pledge.people.models import Organization
 from pledge.people.services import person_create
-from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
+from pledge.vault.access import ROLE_PERMISSIONS, Role
+from pledge.vault.actors import Actor
 
 # Every console page, rendered at each instant of the clock runs too.
 pytestmark = pytest.mark.clock
@@ -77,18 +78,18 @@ def test_every_console_url_declares_its_permission():
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, administrator):
     user = administrator if persona == "administrator" else request.getfixturevalue(persona)
-    person = person_create(actor=SYSTEM, source="staff", name="Han Mei")
+    person = person_create(actor=Actor.system("test"), source="staff", name="Han Mei")
     message = mail_send(
         kind="notice",
         to="han@example.cn",
         language="en",
         context={"subject": "s", "body": "b"},
-        actor=SYSTEM,
+        actor=Actor.system("test"),
     )
     case = case_open(
         kind="access",
         channel="email",
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         requester_email="han@example.cn",
         person=person,
         identity="verified_staff",

@@ -8,7 +8,7 @@ from pledge.vault.audit import audit_entries, audit_verify
 @staff_view("view_audit_log")
 def audit_log(request):
     action = request.GET.get("action", "")[:80]
-    entries = audit_entries(actor=request.user, action=action)
+    entries = audit_entries(actor=request.actor, action=action)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     verdict = audit_verify() if request.GET.get("verify") else None
     return render(

@@ -12,6 +12,7 @@ from django_otp import login as otp_login
 
 from pledge.console.decorators import console_door, staff_view
 from pledge.console.forms import CodeForm, PasswordConfirmForm, StaffLoginForm
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.two_factor import (
     authenticator_reset,
@@ -50,7 +51,7 @@ def login(request):
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         auth_login(request, user)  # a new session key (A6)
-        audit_record(actor=user, action="staff.password_accepted", target=user)
+        audit_record(actor=Actor.staff(user), action="staff.password_accepted", target=user)
         step = "console:verify" if has_second_factor(user) else "console:enrol"
         return redirect(with_next(request, step))
     return render(
@@ -160,7 +161,7 @@ def account(request):
                 {"codes": codes, "next": reverse("console:account")},
             )
         if action == "reset_authenticator":
-            authenticator_reset(user=request.user, actor=request.user)
+            authenticator_reset(user=request.user, actor=request.actor)
             auth_logout(request)
             return redirect(reverse("console:login"))
     return render(
@@ -173,6 +174,6 @@ def account(request):
 @require_POST
 def logout(request):
     if request.user.is_authenticated:
-        audit_record(actor=request.user, action="staff.logout", target=request.user)
+        audit_record(actor=Actor.staff(request.user), action="staff.logout", target=request.user)
     auth_logout(request)
     return redirect(reverse("console:login"))

@@ -1,4 +1,4 @@
-"""The disclosure log (P12, P14, P16): what left Gonex, the files for declared recipients, and
+"""The disclosure log (P12, P14, P16): what left the organisation, the files for declared recipients, and
 a disclosure on a legal basis. The rules are in ``pledge.cases.disclosures``."""
 
 from django import forms
@@ -58,7 +58,9 @@ def disclosures(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "share":
-                share = share_export(key=request.POST.get("recipient", "")[:60], actor=request.user)
+                share = share_export(
+                    key=request.POST.get("recipient", "")[:60], actor=request.actor
+                )
                 response = HttpResponse(share.csv(), content_type="text/csv; charset=utf-8")
                 response["Content-Disposition"] = f'attachment; filename="{share.key}.csv"'
                 return response
@@ -70,16 +72,16 @@ def disclosures(request):
                     basis=data["basis"],
                     categories=data["categories"],
                     reference=data["reference"],
-                    actor=request.user,
+                    actor=request.actor,
                 )
                 return redirect("console:disclosures")
         except ValidationError as invalid:
             error = " ".join(invalid.messages)
-    can_view = has_access(request.user, "view_disclosures")
+    can_view = has_access(request.actor, "view_disclosures")
     context = {
-        "log": disclosures_log(actor=request.user) if can_view else None,
+        "log": disclosures_log(actor=request.actor) if can_view else None,
         "recipients": recipients(),
-        "can_share": has_access(request.user, "export_people"),
+        "can_share": has_access(request.actor, "export_people"),
         "form": form,
         "error": error,
     }

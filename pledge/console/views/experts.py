@@ -47,8 +47,8 @@ class ExpertForm(forms.Form):
 @staff_view(LEAD_ROLES)
 def expert_edit(request, expert_id=None):
     expert = get_object_or_404(Expert, pk=expert_id) if expert_id else expert_for(request.user)
-    if not may_edit(expert, request.user):
-        refuse(request.user, "work_own_leads", target=expert)
+    if not may_edit(expert, request.actor):
+        refuse(request.actor, "work_own_leads", target=expert)
     windows = windows_text(expert)
     initial = {
         "display_name": expert.display_name,
@@ -66,7 +66,7 @@ def expert_edit(request, expert_id=None):
         try:
             expert_update(
                 expert=expert,
-                actor=request.user,
+                actor=request.actor,
                 availability={weekday: data[f"day_{weekday}"] for weekday in range(7)},
                 display_name=data["display_name"],
                 time_zone=data["time_zone"],

@@ -7,7 +7,7 @@ from pledge.inventory.loader import current_inventory
 
 @staff_view("view_aggregates")
 def forms_overview(request):
-    activity = forms_activity(actor=request.user)
+    activity = forms_activity(actor=request.actor)
     rows = [
         {
             "name": collection.name,

@@ -14,7 +14,7 @@ def home(request):
         "console/home.html",
         {
             "roles": [ROLE_NAMES[role] for role in roles_of(request.user)],
-            "leads": leads_today(actor=request.user),
-            "cases": cases_today(actor=request.user),
+            "leads": leads_today(actor=request.actor),
+            "cases": cases_today(actor=request.actor),
         },
     )

@@ -51,7 +51,7 @@ def upload(request):
                     source=form.cleaned_data["source"],
                     basis=form.cleaned_data["basis"],
                     file_name=upload.name or "",
-                    actor=request.user,
+                    actor=request.actor,
                 )
                 return redirect("console:import_batch", public_id=batch.public_id)
     return render(request, "console/import.html", {"form": form})

@@ -23,7 +23,7 @@ def inbox(request):
     form = request.GET.get("form", "")
     unassigned = request.GET.get("unassigned") == "1"
     leads = leads_for(
-        actor=request.user,
+        actor=request.actor,
         status=status if status in LeadStatus.values else "",
         form=form[:40],
         unassigned=unassigned,
@@ -47,22 +47,22 @@ def detail(request, public_id):
     lead = get_object_or_404(
         Lead.objects.select_related("person", "owner", "submission"), public_id=public_id
     )
-    lead_access(lead=lead, actor=request.user)
+    lead_access(lead=lead, actor=request.actor)
     error = ""
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "status":
                 lead_status_set(
-                    lead=lead, status=request.POST.get("status", ""), actor=request.user
+                    lead=lead, status=request.POST.get("status", ""), actor=request.actor
                 )
             elif action == "note":
-                lead_note_add(lead=lead, text=request.POST.get("text", ""), actor=request.user)
+                lead_note_add(lead=lead, text=request.POST.get("text", ""), actor=request.actor)
             elif action == "assign":
                 expert = get_object_or_404(Expert, pk=request.POST.get("expert") or 0)
-                lead_assign(lead=lead, expert=expert, actor=request.user)
+                lead_assign(lead=lead, expert=expert, actor=request.actor)
             elif action == "invite":
-                booking_invitation_resend(lead=lead, actor=request.user)
+                booking_invitation_resend(lead=lead, actor=request.actor)
             return redirect("console:lead", public_id=lead.public_id)
         except ValidationError as invalid:
             error = " ".join(invalid.messages)
@@ -78,7 +78,7 @@ def detail(request, public_id):
             "statuses": LeadStatus.choices,
             "experts": (
                 Expert.objects.filter(active=True)
-                if has_access(request.user, "view_all_leads")
+                if has_access(request.actor, "view_all_leads")
                 else []
             ),
             "slots": slots[:5],

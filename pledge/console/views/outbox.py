@@ -9,14 +9,14 @@ from pledge.vault.access import has_access
 
 @staff_view("read_mailbox")
 def outbox_list(request):
-    page = Paginator(outbox(actor=request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(outbox(actor=request.actor), 50).get_page(request.GET.get("page"))
     return render(request, "console/outbox.html", {"page": page})
 
 
 @staff_view("read_mailbox")
 def outbox_message(request, public_id):
     message = message_view(
-        message=get_object_or_404(Message, public_id=public_id), actor=request.user
+        message=get_object_or_404(Message, public_id=public_id), actor=request.actor
     )
     return render(
         request,
@@ -24,7 +24,7 @@ def outbox_message(request, public_id):
         {
             "message": message,
             "body": message_shown(message),
-            "may_open_delivered": has_access(request.user, "manage_staff"),
+            "may_open_delivered": has_access(request.actor, "manage_staff"),
         },
     )
 
@@ -33,5 +33,5 @@ def outbox_message(request, public_id):
 def outbox_delivered(request, public_id):
     """The recipient's copy with its links, for the administrator while mail stays here."""
     message = get_object_or_404(Message, public_id=public_id)
-    body = message_delivered_copy(message=message, actor=request.user)
+    body = message_delivered_copy(message=message, actor=request.actor)
     return render(request, "console/outbox_delivered.html", {"message": message, "body": body})

@@ -38,7 +38,7 @@ def staff_list_view(request):
                 ROLE_NAMES[group.name] for group in user.groups.all() if group.name in ROLE_NAMES
             ],
         }
-        for user in staff_list(actor=request.user)
+        for user in staff_list(actor=request.actor)
     ]
     return render(request, "console/staff.html", {"members": members})
 
@@ -52,7 +52,7 @@ def staff_new(request):
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 roles=form.cleaned_data["roles"],
-                actor=request.user,
+                actor=request.actor,
             )
         except ValidationError as error:
             form.add_error("username", error)
@@ -70,7 +70,7 @@ def staff_edit(request, user_id):
         request.POST or None, initial={"roles": roles_of(member), "active": member.is_active}
     )
     if request.method == "POST" and request.POST.get("action") == "reset_authenticator":
-        authenticator_reset(user=member, actor=request.user)
+        authenticator_reset(user=member, actor=request.actor)
         return redirect("console:staff_edit", user_id=member.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -78,7 +78,7 @@ def staff_edit(request, user_id):
                 user=member,
                 roles=form.cleaned_data["roles"],
                 active=form.cleaned_data["active"],
-                actor=request.user,
+                actor=request.actor,
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -19,7 +19,7 @@ def aggregates_view(request):
     """Site usage in aggregate (P15), from the rollups, small counts hidden."""
     days = days_asked(request)
     return render(
-        request, "console/aggregates.html", {"report": aggregates(actor=request.user, days=days)}
+        request, "console/aggregates.html", {"report": aggregates(actor=request.actor, days=days)}
     )
 
 
@@ -29,7 +29,7 @@ def identified_view(request):
     days = days_asked(request)
     context = {
         "days": days,
-        "identified": organisations_identified(actor=request.user, days=days),
+        "identified": organisations_identified(actor=request.actor, days=days),
         "unavailable": identification_unavailable(),
     }
     return render(request, "console/identified.html", context)
@@ -39,5 +39,5 @@ def identified_view(request):
 def consents_view(request):
     """Consent records as proof: what a browser chose, when, and the banner text it saw."""
     consent_id = request.GET.get("consent_id", "")[:64]
-    records = consent_records(actor=request.user, consent_id=consent_id)
+    records = consent_records(actor=request.actor, consent_id=consent_id)
     return render(request, "console/consents.html", {"records": records, "consent_id": consent_id})

@@ -10,7 +10,7 @@ from pledge.intake.imports import ImportRefused, import_file, import_read
 from pledge.mail.models import Message
 from pledge.people.models import Person, Provenance
 from pledge.people.services import person_find_by_email, person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
 
@@ -26,9 +26,11 @@ CSV = (
 
 
 def test_an_import_merges_by_address_and_reports_bad_rows_with_their_line():
-    person_upsert(actor=SYSTEM, source="web_form", email="Ada@Importer.cn", name="Ada")
+    person_upsert(
+        actor=Actor.system("test"), source="web_form", email="Ada@Importer.cn", name="Ada"
+    )
     batch, read = import_file(
-        CSV, source="third_parties", basis="consent", file_name="x.csv", actor=SYSTEM
+        CSV, source="third_parties", basis="consent", file_name="x.csv", actor=Actor.system("test")
     )
     assert batch.done == 2 and batch.created == 1
     assert Person.objects.count() == 2  # Ada merged, not duplicated
@@ -52,7 +54,9 @@ def test_a_row_a_form_would_refuse_is_reported_not_imported():
 
 
 def test_every_imported_person_carries_provenance_and_is_sent_the_notice():
-    import_file(CSV, source="third_parties", basis="consent", file_name="x.csv", actor=SYSTEM)
+    import_file(
+        CSV, source="third_parties", basis="consent", file_name="x.csv", actor=Actor.system("test")
+    )
     wang = person_find_by_email("wang@importer.cn")
     provenance = Provenance.objects.get(person=wang)
     assert (provenance.kind, provenance.source, provenance.legal_basis) == (

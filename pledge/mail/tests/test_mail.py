@@ -4,6 +4,7 @@ import pytest
 
 from pledge.mail.models import Message, MessageStatus
 from pledge.mail.services import mail_send, messages_retry
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = pytest.mark.clock
@@ -15,7 +16,7 @@ def send_notice(**overrides):
         "to": "li.lei@example.cn",
         "language": "en",
         "context": {"subject": "Service update", "body": "Our terms changed."},
-        "actor": "system",
+        "actor": Actor.system("test"),
     }
     return mail_send(**{**arguments, **overrides})
 

@@ -11,7 +11,7 @@ from pledge.people.models import OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
 from pledge.people.tests.factories import demo_requester
 from pledge.tracking.identification import organisations_identified, organization_networks_set
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
@@ -26,7 +26,9 @@ def visit(path: str, address: str, agent: str = CHROME):
 @pytest.fixture
 def acme():
     organization = Organization.objects.create(name="Acme Robots", domain="acme-robots.cn")
-    organization_networks_set(organization=organization, networks="203.0.112.0/23", actor=SYSTEM)
+    organization_networks_set(
+        organization=organization, networks="203.0.112.0/23", actor=Actor.system("test")
+    )
     return organization
 
 
@@ -45,7 +47,7 @@ def test_visits_from_declared_networks_identify_the_organisation_not_bots(acme, 
     visit("/en/products/", "203.0.112.5")
     visit("/en/", "203.0.113.8", agent="Googlebot/2.1 (+http://www.google.com/bot.html)")
     visit("/en/", "198.51.100.1")  # someone else's network
-    [found] = organisations_identified(actor=marketer)
+    [found] = organisations_identified(actor=Actor.staff(marketer))
     assert found.organization == acme
     assert found.requests == 3  # the bot is marked and left out
     assert found.days == 1
@@ -56,11 +58,11 @@ def test_an_organisation_that_opted_out_is_never_identified_p15(acme, marketer):
     visit("/en/", "203.0.113.7")
     opt_out_set(
         kind=OptOutKind.ORGANISATION_IDENTIFICATION,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel=OptOutChannel.EMAIL,
         organization=acme,
     )
-    assert organisations_identified(actor=marketer) == []
+    assert organisations_identified(actor=Actor.staff(marketer)) == []
 
 
 def test_contacts_leave_out_who_opted_out_or_may_not_be_contacted(acme, version, marketer):
@@ -69,41 +71,47 @@ def test_contacts_leave_out_who_opted_out_or_may_not_be_contacted(acme, version,
     private = contact(acme, version, "private")
     opt_out_set(
         kind=OptOutKind.ORGANISATION_IDENTIFICATION,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel=OptOutChannel.PORTAL,
         person=private,
     )
     visit("/en/", "203.0.113.7")
-    [found] = organisations_identified(actor=marketer)
+    [found] = organisations_identified(actor=Actor.staff(marketer))
     assert found.contacts == 1
 
 
 def test_a_network_narrower_than_the_logged_one_identifies_no_one(marketer):
     small = Organization.objects.create(name="Small Co", domain="small.cn")
-    organization_networks_set(organization=small, networks="203.0.113.16/28", actor=SYSTEM)
+    organization_networks_set(
+        organization=small, networks="203.0.113.16/28", actor=Actor.system("test")
+    )
     visit("/en/", "203.0.113.20")  # logged as 203.0.113.0/24: could be any of 16 owners
-    assert organisations_identified(actor=marketer) == []
+    assert organisations_identified(actor=Actor.staff(marketer)) == []
 
 
 def test_networks_are_checked_normalised_and_audited(acme, privacy_officer):
     saved = organization_networks_set(
         organization=acme,
         networks="2001:db8::1/32, 203.0.113.0/24 203.0.113.0/24",
-        actor=privacy_officer,
+        actor=Actor.staff(privacy_officer),
     )
     assert saved == ["2001:db8::/32", "203.0.113.0/24"]
     assert AuditEntry.objects.filter(action="organization.networks_set").count() == 2
     with pytest.raises(ValidationError, match="not a network"):
-        organization_networks_set(organization=acme, networks="acme.cn", actor=privacy_officer)
+        organization_networks_set(
+            organization=acme, networks="acme.cn", actor=Actor.staff(privacy_officer)
+        )
     acme.refresh_from_db()
     assert acme.networks == ["2001:db8::/32", "203.0.113.0/24"]
 
 
 def test_who_may_see_and_who_may_declare(acme, sales_expert, marketer):
     with pytest.raises(PermissionDenied):
-        organisations_identified(actor=sales_expert)
+        organisations_identified(actor=Actor.staff(sales_expert))
     with pytest.raises(PermissionDenied):
-        organization_networks_set(organization=acme, networks="10.0.0.0/8", actor=marketer)
+        organization_networks_set(
+            organization=acme, networks="10.0.0.0/8", actor=Actor.staff(marketer)
+        )
 
 
 def test_the_console_pages(acme, marketer, privacy_officer, client_for):

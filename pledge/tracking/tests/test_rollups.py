@@ -9,6 +9,7 @@ from django.utils import timezone
 from pledge.tracking.models import PageView, Rollup
 from pledge.tracking.queries import aggregates
 from pledge.tracking.rollups import rollups_refresh
+from pledge.vault.actors import Actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,7 +60,7 @@ def test_the_dashboard_hides_counts_below_the_threshold(settings, client_for, ma
         view(number, now, referrer_domain="www.baidu.com")
     view(10, now, referrer_domain="rare.example")  # one visitor: could point at a person
     rollups_refresh(now=now)
-    report = aggregates(actor=marketer, days=7)
+    report = aggregates(actor=Actor.staff(marketer), days=7)
     referrers = {row.value: row for row in report.tables["referrer"]}
     assert referrers["www.baidu.com"].visitors == 4
     assert "rare.example" not in referrers

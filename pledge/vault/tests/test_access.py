@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 from pledge.people.services import people_search, person_create, person_view
-from pledge.vault.access import ROLE_PERMISSIONS, SYSTEM, Role
+from pledge.vault.access import ROLE_PERMISSIONS, Role
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_entries
 from pledge.vault.models import AuditEntry
 from pledge.vault.staff import staff_create, staff_update
@@ -13,7 +14,9 @@ from pledge.vault.staff import staff_create, staff_update
 
 @pytest.fixture
 def person(db):
-    return person_create(actor=SYSTEM, source="staff", name="Li Lei", email="li.lei@example.cn")
+    return person_create(
+        actor=Actor.system("test"), source="staff", name="Li Lei", email="li.lei@example.cn"
+    )
 
 
 @pytest.mark.django_db
@@ -42,7 +45,7 @@ def test_roles_without_personal_data_permission_cannot_view_a_person(role_fixtur
 
 
 def test_the_privacy_officer_views_a_person_and_the_view_is_audited(privacy_officer, person):
-    person_view(person=person, actor=privacy_officer)
+    person_view(person=person, actor=Actor.staff(privacy_officer))
     entry = AuditEntry.objects.get(action="person.viewed")
     assert entry.actor == privacy_officer
     assert entry.object_id == str(person.public_id)
@@ -55,7 +58,7 @@ def test_only_privacy_officer_and_administrator_read_the_audit_log(role_fixture,
 
 
 def test_privacy_officer_reads_the_audit_log(privacy_officer):
-    assert list(audit_entries(actor=privacy_officer)) is not None
+    assert list(audit_entries(actor=Actor.staff(privacy_officer))) is not None
 
 
 @pytest.mark.parametrize(
@@ -72,7 +75,10 @@ def test_only_the_administrator_manages_staff(role_fixture, request):
 
 def test_administrator_creates_staff_with_roles_and_a_one_time_password(administrator):
     user, password = staff_create(
-        username="lin", email="lin@letsgonex.com", roles=[Role.SALES_EXPERT], actor=administrator
+        username="lin",
+        email="lin@letsgonex.com",
+        roles=[Role.SALES_EXPERT],
+        actor=Actor.staff(administrator),
     )
     assert user.is_staff and user.check_password(password)
     assert list(user.groups.values_list("name", flat=True)) == [Role.SALES_EXPERT]
@@ -82,6 +88,8 @@ def test_administrator_creates_staff_with_roles_and_a_one_time_password(administ
 def test_a_deactivated_account_loses_its_session_a6(administrator, sales_expert, client_for):
     client = client_for(sales_expert)
     assert client.get("/console/").status_code == 200
-    staff_update(user=sales_expert, roles=[Role.SALES_EXPERT], active=False, actor=administrator)
+    staff_update(
+        user=sales_expert, roles=[Role.SALES_EXPERT], active=False, actor=Actor.staff(administrator)
+    )
     response = client.get("/console/")
     assert response.status_code == 302 and response["Location"].startswith("/console/login/")

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from pledge.vault.actors import Actor
 from pledge.vault.audit import (
     audit_chain_seal,
     audit_record,
@@ -24,7 +25,9 @@ pytestmark = [pytest.mark.clock, pytest.mark.usefixtures("english")]
 
 def seed(count=5):
     return [
-        audit_record(actor="system", action=f"test.step{i}", object_type="x", object_id=str(i))
+        audit_record(
+            actor=Actor.system("test"), action=f"test.step{i}", object_type="x", object_id=str(i)
+        )
         for i in range(1, count + 1)
     ]
 
@@ -113,7 +116,7 @@ def test_entries_carry_the_request_id_of_the_page_that_wrote_them(outsider, clie
 def test_concurrent_writers_never_fork_the_chain():
     def write(worker):
         for step in range(10):
-            audit_record(actor="system", action=f"test.w{worker}.{step}")
+            audit_record(actor=Actor.system("test"), action=f"test.w{worker}.{step}")
         connection.close()
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
@@ -225,7 +228,7 @@ def test_the_chain_verifies_across_a_key_rotation_and_names_a_dropped_key_c2_c5(
     before = seed(2)
     settings.PLEDGE_KEYS = f"{new},{old}"
     call_command("keys", "rotate", stdout=StringIO(), stderr=StringIO())
-    after = audit_record(actor="system", action="test.after")
+    after = audit_record(actor=Actor.system("test"), action="test.after")
     assert {entry.key_id for entry in before} == {KeyRing(old).primary.id}
     assert after.key_id == "knew"
     output = StringIO()
@@ -321,7 +324,7 @@ def test_an_entry_appended_during_the_walk_is_not_taken_for_a_cut(monkeypatch):
 
     def check_and_append(row, **options):
         if row["sequence"] == 2:
-            audit_record(actor=None, action="test.meanwhile")
+            audit_record(actor=Actor.system("test"), action="test.meanwhile")
         return checked(row, **options)
 
     monkeypatch.setattr(audit, "entry_hash_problem", check_and_append)

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pledge.scheduler import PERIODIC_JOBS, job_tick
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record, checkpoint_parse
 from pledge.vault.keys import KeyRing, new_entry
 from pledge.vault.models import AuditHead
@@ -72,7 +73,7 @@ def test_a_checkpoint_is_a_signed_line_in_the_file_and_the_log(checkpoints, audi
     assert audit_log_lines == [f"audit checkpoint {line}"]
 
     assert "nothing to write" in audit("checkpoint")  # no entry since: no new line
-    audit_record(actor="system", action="test.later")
+    audit_record(actor=Actor.system("test"), action="test.later")
     audit("checkpoint")
     assert [checkpoint_parse(line).sequence for line in checkpoints.read_text().splitlines()] == [
         3,
@@ -130,7 +131,7 @@ def test_a_forged_or_damaged_checkpoint_line_is_reported(checkpoints):
 def test_no_checkpoint_is_written_over_a_broken_chain(checkpoints):
     entries = seed(3)
     audit("checkpoint")
-    audit_record(actor="system", action="test.step4")
+    audit_record(actor=Actor.system("test"), action="test.step4")
     execute("UPDATE vault_auditentry SET reason = 'x' WHERE sequence = 4")
     assert "No checkpoint written: entry #4" in refused("checkpoint")
     execute("UPDATE vault_auditentry SET reason = 'x' WHERE id = %s", [entries[0].id])
@@ -161,7 +162,7 @@ def test_checkpoints_verify_across_a_key_rotation_and_name_a_dropped_key(setting
     seed(2)
     audit("checkpoint")
     settings.PLEDGE_KEYS = f"{new_entry('knew')},{old}"
-    audit_record(actor="system", action="test.after")
+    audit_record(actor=Actor.system("test"), action="test.after")
     audit("checkpoint")
     assert [line.split()[4] for line in checkpoints.read_text().splitlines()] == [
         KeyRing(old).primary.id,

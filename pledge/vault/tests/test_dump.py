@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from pledge.people.services import person_create
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 KNOWN = {
     "name": "Zhang Weiqiang 张伟强",
@@ -39,7 +39,8 @@ def test_the_sqlite_file_holds_no_personal_value(tmp_path):
         "shell",
         "-c",
         "from pledge.people.services import person_create; "
-        f"person_create(actor='system', source='staff', **{KNOWN!r})",
+        "from pledge.vault.actors import Actor; "
+        f"person_create(actor=Actor.system('test'), source='staff', **{KNOWN!r})",
     )
     files = [path for path in tmp_path.iterdir() if path.name.startswith("pledge.sqlite3")]
     assert files
@@ -52,7 +53,7 @@ def test_the_sqlite_file_holds_no_personal_value(tmp_path):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_pg_dump_holds_no_personal_value():
-    person_create(actor=SYSTEM, source="staff", **KNOWN)
+    person_create(actor=Actor.system("test"), source="staff", **KNOWN)
     settings = connection.settings_dict
     environment = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
     dump = subprocess.run(

@@ -9,7 +9,7 @@ from django.db import connection
 
 from pledge.people.models import Person
 from pledge.people.services import people_search, person_create, person_find_by_email
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.keys import new_entry, ring_from
 
 
@@ -24,7 +24,7 @@ def raw_row(person):
 @pytest.mark.django_db
 def test_personal_columns_hold_only_ciphertext_c1():
     person = person_create(
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         source="staff",
         name="王小明",
         email="wang@example.cn",
@@ -45,7 +45,7 @@ def test_personal_columns_hold_only_ciphertext_c1():
 
 @pytest.mark.django_db
 def test_a_person_is_found_by_email_whatever_its_case_or_spacing():
-    person = person_create(actor=SYSTEM, source="staff", email="Wang@Example.cn")
+    person = person_create(actor=Actor.system("test"), source="staff", email="Wang@Example.cn")
     assert person_find_by_email("  wang@EXAMPLE.CN ") == person
     assert person_find_by_email("other@example.cn") is None
 
@@ -62,7 +62,10 @@ def test_key_rotation_rewrites_every_row_and_search_keeps_working_c2(settings, p
     settings.PLEDGE_KEYS = old
     people = [
         person_create(
-            actor=SYSTEM, source="staff", name=f"Ada Lovelace{i}", email=f"ada{i}@example.cn"
+            actor=Actor.system("test"),
+            source="staff",
+            name=f"Ada Lovelace{i}",
+            email=f"ada{i}@example.cn",
         )
         for i in range(7)
     ]
@@ -80,7 +83,7 @@ def test_key_rotation_rewrites_every_row_and_search_keeps_working_c2(settings, p
     assert ring_from(new).primary.id == "new"
     assert Person.objects.get(pk=people[5].pk).email == "ada5@example.cn"
     assert person_find_by_email("ada5@example.cn") == people[5]
-    assert people_search(query="lovelace5", actor=privacy_officer) == [people[5]]
+    assert people_search(query="lovelace5", actor=Actor.staff(privacy_officer)) == [people[5]]
 
 
 @pytest.mark.django_db
@@ -90,7 +93,7 @@ def test_rotation_stopped_half_way_continues_where_it_stopped(settings):
     old = new_entry("old")
     settings.PLEDGE_KEYS = old
     for i in range(6):
-        person_create(actor=SYSTEM, source="staff", email=f"p{i}@example.cn")
+        person_create(actor=Actor.system("test"), source="staff", email=f"p{i}@example.cn")
     settings.PLEDGE_KEYS = f"{new_entry('new')},{old}"
 
     class Stop(Exception):
@@ -111,7 +114,7 @@ def test_rotation_stopped_half_way_continues_where_it_stopped(settings):
 def test_keys_status_reports_what_is_left_under_older_keys(settings):
     old = new_entry("old")
     settings.PLEDGE_KEYS = old
-    person_create(actor=SYSTEM, source="staff", email="x@example.cn")
+    person_create(actor=Actor.system("test"), source="staff", email="x@example.cn")
     settings.PLEDGE_KEYS = f"{new_entry('new')},{old}"
     output = StringIO()
     call_command("keys", "status", stdout=output)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pledge.conftest import make_staff
 from pledge.people.models import Account, Source
 from pledge.people.services import person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import LimitCounter
 from pledge.vault.tests.limits_stores import REDIS_DOWN, limits_in_redis
 
@@ -25,7 +25,7 @@ EMAIL = "mei@example.cn"
 
 @pytest.fixture
 def visitor(db):
-    person, _ = person_upsert(actor=SYSTEM, source=Source.WEB_FORM, email=EMAIL)
+    person, _ = person_upsert(actor=Actor.system("test"), source=Source.WEB_FORM, email=EMAIL)
     user = get_user_model().objects.create_user(username="visitor-mei", password=PASSWORD)
     Account.objects.create(person=person, user=user)
     return person

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from pledge.cases.disclosures import share_export
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, recipient, output=None, **options):
         try:
-            share = share_export(key=recipient, actor=SYSTEM)
+            share = share_export(key=recipient, actor=Actor.system("share"))
         except ValidationError as invalid:
             raise CommandError(" ".join(invalid.messages)) from None
         text = share.csv()

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pledge.intake.imports import ImportRefused, import_file
 from pledge.inventory.schema import LEGAL_BASES
 from pledge.progress import progress_bar
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 source=source,
                 basis=basis,
                 file_name=path.name,
-                actor=SYSTEM,
+                actor=Actor.system("import"),
                 progress=progress_bar("importing", self.stderr._out),
             )
         except ImportRefused as refused:
