@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.functional import lazy
 
 from pledge.env import email_settings, env, env_bool, env_int, env_list, generated_secret
 from pledge.vault.keys import new_entry as new_key_entry
@@ -20,6 +21,21 @@ from pledge.vault.keys import new_entry as new_key_entry
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("PLEDGE_VAR", str(BASE_DIR / "var"))).resolve()
 SITE_DIR = Path(env("PLEDGE_SITE", str(BASE_DIR / "sites" / "gonex"))).resolve()
+
+
+def site_sender() -> str:
+    """The site folder's email sender, read from the loaded site (never at import)."""
+    from pledge.inventory.loader import current_site
+
+    return current_site().sender
+
+
+def site_issuer(device=None) -> str:
+    """The site's name, as authenticator apps show it beside the staff login."""
+    from pledge.inventory.loader import current_site
+
+    return str(current_site().name.get("en"))
+
 
 # (setting, what to do) pairs; pledge/checks.py turns each into a system check error.
 CONFIG_ERRORS: list[tuple[str, str]] = []
@@ -224,7 +240,9 @@ if PRODUCTION and not EMAIL_URL.lower().startswith("smtp"):
             "reaches anyone): set EMAIL_URL=smtp://user:password@host:587?tls=1.",
         )
     )
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Gonex <service@letsgonex.com>")
+# Unset, the site folder's sender (site.toml's sender, else its name and service mailbox),
+# read when a message leaves, so it follows PLEDGE_SITE.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "") or lazy(site_sender, str)()
 # The site's public address, for links in emails (confirmations, guardians, unsubscribe).
 PLEDGE_SITE_URL = env("PLEDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -257,6 +275,8 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The site folder's own files (site.css, logo.svg), served as site/...
+STATICFILES_DIRS = [("site", SITE_DIR / "static")]
 WHITENOISE_USE_FINDERS = not PRODUCTION
 # A static file missing from the manifest falls back to its plain name instead of a 500.
 WHITENOISE_MANIFEST_STRICT = False
@@ -347,7 +367,8 @@ AXES_ENABLE_ADMIN = False
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
 # Two-factor login (django-otp): TOTP codes are single-use and throttled (A2).
-OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Gonex")
+# Unset, the site's name (django-otp calls a callable issuer with the device).
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "") or site_issuer
 OTP_TOTP_THROTTLE_FACTOR = 1
 
 CONTENT_SECURITY_POLICY = {

@@ -1,9 +1,15 @@
-"""Loading a site directory: its inventory.toml and its policy prose, checked together.
+"""Loading a site directory: its inventory.toml, policy prose and site.toml, checked together.
 
 ``current_inventory()`` is what the rest of Pledge calls. It returns the typed, frozen
 ``Inventory`` of ``settings.SITE_DIR`` (``PLEDGE_SITE``), loaded once and loaded again only
 when a file of the site directory changes. A site that does not load raises ``InventoryError``
 naming every problem; the system check in ``checks.py`` turns them into start-up errors.
+
+``site.toml`` (``SiteProfile``) holds what the public pages and emails say beyond the policy:
+the home and careers pages' words, the emails' brand colour and sender, the downloads. With
+``static/site.css`` and ``static/logo.svg`` (served as ``site/...``) and ``downloads/`` it makes
+everything that names the organisation come from the site folder; templates read it through
+``site`` (the web's context processor, and ``{% current_site as site %}`` in emails).
 """
 
 import hashlib
@@ -23,11 +29,15 @@ from pydantic import BaseModel, ValidationError
 from pledge.inventory.lines import TomlLines, join_key, split_key
 from pledge.inventory.problems import InventoryError, Problem
 from pledge.inventory.rules import inventory_problems
-from pledge.inventory.schema import Inventory
+from pledge.inventory.schema import Inventory, SiteProfile
 from pledge.inventory.taxonomy import closest
 
 INVENTORY_FILE = "inventory.toml"
 POLICY_FOLDER = "policy"
+PROFILE_FILE = "site.toml"
+STATIC_FOLDER = "static"  # served under /static/site/ (settings.STATICFILES_DIRS)
+STATIC_FILES = ("site.css", "logo.svg")
+DOWNLOADS_FOLDER = "downloads"
 
 
 @dataclass(frozen=True)
@@ -40,10 +50,65 @@ class Site:
     inventory: Inventory
     texts: Mapping = field(default_factory=dict)  # document -> language -> rendered HTML
     signature: tuple = ()
+    profile: SiteProfile | None = None  # site.toml: the pages' and emails' own words
 
     @property
     def inventory_path(self) -> Path:
         return self.directory / INVENTORY_FILE
+
+    # What pages and emails print about the organisation (``site.name``, ``site.mailbox``...).
+
+    @property
+    def name(self):
+        """The organisation's name (LocalizedText: prints in the active language)."""
+        return self.inventory.organisation.name
+
+    @property
+    def legal_name(self):
+        """The legal entity, or the name when none is declared."""
+        return (self.profile and self.profile.legal_name) or self.name
+
+    @property
+    def domain(self) -> str:
+        return self.inventory.organisation.domain
+
+    @property
+    def mailbox(self) -> str:
+        """The service mailbox: where people write with questions and requests."""
+        return self.inventory.organisation.service_mailbox
+
+    @property
+    def postal_address(self):
+        return self.inventory.organisation.postal_address
+
+    @property
+    def sender(self) -> str:
+        """The From of the site's emails."""
+        if self.profile and self.profile.sender:
+            return self.profile.sender
+        return f"{self.name.get(settings.LANGUAGE_CODE)} <{self.mailbox}>"
+
+    @property
+    def colours(self):
+        return self.profile.colours if self.profile else None
+
+    @property
+    def home(self):
+        return self.profile.home if self.profile else None
+
+    @property
+    def careers(self):
+        return self.profile.careers if self.profile else None
+
+    @property
+    def downloads(self) -> Mapping:
+        return self.profile.downloads if self.profile else {}
+
+    def download_path(self, name: str) -> Path | None:
+        """The declared download's file, or None if ``name`` is not declared."""
+        if name not in self.downloads:
+            return None
+        return self.directory / DOWNLOADS_FOLDER / name
 
     @cached_property
     def content_hash(self) -> str:
@@ -106,9 +171,71 @@ def site_load(directory: Path | str | None = None, *, inventory_path: Path | Non
     if problems:
         raise InventoryError([place(problem, path, lines) for problem in problems])
     json_data = json.loads(json.dumps(data, default=str))
-    site = Site(directory, source, json_data, inventory, signature=signature)
+    profile = profile_load(directory)
+    site = Site(directory, source, json_data, inventory, signature=signature, profile=profile)
     texts = site_render(site)  # raises InventoryError (E040, E041) naming the template
-    return Site(directory, source, json_data, inventory, texts, signature)
+    return Site(directory, source, json_data, inventory, texts, signature, profile)
+
+
+def profile_load(directory: Path) -> SiteProfile:
+    """``site.toml`` checked against ``SiteProfile``, and the files it and the pages name."""
+    path = directory / PROFILE_FILE
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InventoryError(
+            [
+                Problem(
+                    "E050",
+                    "",
+                    f"the site's page texts cannot be read ({error.__class__.__name__}: {error}).",
+                    "add site.toml to the site folder (copy sites/example/site.toml and write "
+                    "the organisation's own words).",
+                    path=path,
+                )
+            ]
+        ) from None
+    data = parse_toml(source, path)
+    lines = TomlLines(source)
+    try:
+        profile = SiteProfile.model_validate(data)
+    except ValidationError as error:
+        raise InventoryError(
+            [place(problem, path, lines) for problem in schema_problems(error, SiteProfile)]
+        ) from None
+    problems = [
+        Problem(
+            "E051",
+            "",
+            f"the site has no {STATIC_FOLDER}/{name}.",
+            f"add {STATIC_FOLDER}/{name} to the site folder: "
+            + (
+                "the pages' colours as CSS variables (copy sites/example/static/site.css)."
+                if name == "site.css"
+                else "the organisation's logo, an SVG (also the pages' icon)."
+            ),
+            path=directory / STATIC_FOLDER / name,
+        )
+        for name in STATIC_FILES
+        if not (directory / STATIC_FOLDER / name).is_file()
+    ]
+    problems += [
+        place(
+            Problem(
+                "E052",
+                f'downloads."{name}"',
+                f"the download {name} has no file.",
+                f"put the file in {DOWNLOADS_FOLDER}/{name}, or remove its declaration.",
+            ),
+            path,
+            lines,
+        )
+        for name in profile.downloads
+        if "/" in name or not (directory / DOWNLOADS_FOLDER / name).is_file()
+    ]
+    if problems:
+        raise InventoryError(problems)
+    return profile
 
 
 def parse_toml(source: str, path: Path) -> dict:
@@ -164,12 +291,12 @@ KIND_WORDS = {
 }
 
 
-def schema_problems(error: ValidationError) -> list[Problem]:
+def schema_problems(error: ValidationError, root: type[BaseModel] = Inventory) -> list[Problem]:
     problems = []
     for detail in error.errors():
         location = tuple(part for part in detail["loc"])
         kind = detail["type"]
-        info = field_info_at(location)
+        info = field_info_at(location, root)
         description = (info.description if info else None) or "see sites/gonex/inventory.toml"
         attribute = str(location[-1]) if location else ""
         entry = join_key(location[:-1])
@@ -184,7 +311,7 @@ def schema_problems(error: ValidationError) -> list[Problem]:
                 )
             )
         elif kind == "extra_forbidden":
-            known = known_names(location[:-1])
+            known = known_names(location[:-1], root)
             guess = closest(attribute, known)
             problems.append(
                 Problem(
@@ -216,6 +343,8 @@ def schema_problems(error: ValidationError) -> list[Problem]:
             )
             if kind == "literal_error":
                 expected = "one of " + detail["ctx"]["expected"]
+            elif kind == "string_pattern_mismatch":
+                expected = description
             given = detail.get("input")
             problems.append(
                 Problem(
@@ -240,9 +369,9 @@ def _unwrap(annotation):
             return annotation
 
 
-def _model_at(location):
+def _model_at(location, root: type[BaseModel] = Inventory):
     """The model class a location points into, or None."""
-    current = Inventory
+    current = root
     for part in location:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
@@ -267,13 +396,13 @@ def _model_field(model, name):
     return None
 
 
-def field_info_at(location):
-    model = _model_at(location[:-1]) if location else None
+def field_info_at(location, root: type[BaseModel] = Inventory):
+    model = _model_at(location[:-1], root) if location else None
     return _model_field(model, location[-1]) if model else None
 
 
-def known_names(location) -> list[str]:
-    model = _model_at(location)
+def known_names(location, root: type[BaseModel] = Inventory) -> list[str]:
+    model = _model_at(location, root)
     if model is None:
         return []
     return [info.alias or name for name, info in model.model_fields.items() if name != "key"]
@@ -284,10 +413,10 @@ def known_names(location) -> list[str]:
 
 def site_signature(directory: Path, inventory_path: Path | None = None) -> tuple:
     """Size and modification time of every file of the site: what a reload watches."""
-    files = [inventory_path or directory / INVENTORY_FILE]
-    policy = directory / POLICY_FOLDER
-    if policy.is_dir():
-        files += sorted(p for p in policy.rglob("*") if p.is_file())
+    files = [inventory_path or directory / INVENTORY_FILE, directory / PROFILE_FILE]
+    for folder in (POLICY_FOLDER, STATIC_FOLDER, DOWNLOADS_FOLDER):
+        if (directory / folder).is_dir():
+            files += sorted(p for p in (directory / folder).rglob("*") if p.is_file())
     signature = []
     for path in files:
         try:

@@ -43,6 +43,8 @@ WIDGETS = (
 )
 CHOICE_WIDGETS = ("choice", "multichoice")
 RETENTION_STARTS = ("collection", "last_contact", "withdrawal", "account_closure", "decision")
+# What the request log can record (P08), in the order tracking writes its columns
+# (``tracking.declarations.REQUEST_LOG_COLUMNS``).
 REQUEST_LOG_FIELDS = (
     "time",
     "path",
@@ -556,3 +558,77 @@ class Inventory(Declaration):
 
     def legal_hold(self, key: str) -> LegalHold:
         return self.legal_holds[key]
+
+
+# --- site.toml: what the site's pages and emails say about the organisation ------------------
+
+
+class Offer(Declaration):
+    title: LocalizedText = Field(description="the card's heading, in every language")
+    text: LocalizedText = Field(description="the card's text, in every language")
+
+
+class HomePage(Declaration):
+    title: LocalizedText = Field(
+        description="the home page's heading (also its title), in every language"
+    )
+    lead: LocalizedText = Field(
+        description="the sentence under the heading, what the organisation does, in every language"
+    )
+    offers: tuple[Offer, ...] = Field(
+        description="the cards under 'What we offer', each "
+        "[[home.offers]] with a title and a text in every language"
+    )
+    note: LocalizedText | None = Field(
+        None, description="a sentence under the cards (partnerships...), in every language"
+    )
+
+
+class CareersPage(Declaration):
+    intro: LocalizedText = Field(description="the sentence before the open positions")
+    positions: tuple[LocalizedText, ...] = Field(
+        (), description='the open positions, e.g. [{ zh-hans = "…", en = "Support engineer" }]'
+    )
+
+
+class Colours(Declaration):
+    brand: str = Field(
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description='the brand colour of the emails\' heading, e.g. "#0f5c4d" '
+        "(the pages take theirs from static/site.css)",
+    )
+
+
+class SiteDownload(Declaration):
+    key: Key
+    title: LocalizedText = Field(description="the document's title, in every language")
+    description: LocalizedText = Field(description="what the document is, in every language")
+
+
+class SiteProfile(Declaration):
+    """``site.toml``: the public pages' and emails' own words, beyond the policy.
+
+    The organisation's names, domain and mailbox stay in ``inventory.toml`` (the policy
+    names them too); this file holds only what the policy never shows, so editing it never
+    asks for a new policy version.
+    """
+
+    schema_version: Literal[1] = Field(alias="schema", description="the file format version: 1")
+    legal_name: LocalizedText | None = Field(
+        None,
+        description="the legal entity, if not the organisation's name, in every language "
+        "(shown in the footer)",
+    )
+    sender: str | None = Field(
+        None,
+        description='the From of the site\'s emails, e.g. "Gonex <service@letsgonex.com>" '
+        "(default: the organisation's name and service mailbox)",
+    )
+    colours: Colours
+    home: HomePage
+    careers: CareersPage
+    downloads: Keyed(SiteDownload) = keyed(
+        'documents for registered visitors, each [downloads."<file name in downloads/>"]',
+        default_factory=dict,
+        validate_default=True,
+    )

@@ -17,7 +17,8 @@ def invite_ics(meeting, *, method: str, with_visitor: bool = True) -> str:
     """
     organisation = current_inventory().organisation
     calendar = Calendar()
-    calendar.add("prodid", "-//Pledge//Gonex demo bookings//EN")
+    # The product that made it: Pledge, for the site's organisation (named in English, //EN).
+    calendar.add("prodid", f"-//Pledge//{organisation.name.get('en')} demo bookings//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
 
+from pledge.inventory.loader import current_site
 from pledge.tracking.banner import banner_wording
 from pledge.tracking.beacon import new_event_id
 from pledge.tracking.consent import consent_for
@@ -9,12 +10,15 @@ from pledge.tracking.events import referrer_domain
 
 
 def site(request):
-    """What every public and console page needs: the site's name, its time zone (its days run
-    midnight to midnight there) and its language links."""
+    """What every public and console page needs: the site folder's facts (``site``: names,
+    domain, mailbox, page texts; ``site_name`` in the page's language), its time zone (its days
+    run midnight to midnight there) and its language links."""
     current = get_language()
     path = request.get_full_path()
+    loaded = current_site()
     return {
-        "site_name": "Gonex",
+        "site": loaded,
+        "site_name": str(loaded.name),
         "site_time_zone": settings.TIME_ZONE,
         "language_links": [
             {

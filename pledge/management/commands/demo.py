@@ -1,4 +1,4 @@
-"""``pledge demo``: loads the Gonex demo site into an empty database.
+"""``pledge demo``: loads the site's demo into an empty database.
 
 It publishes version 1 of the privacy and cookie policies when none is published yet,
 creates the staff administrator, two sales experts with their weekly availability and a privacy
@@ -15,13 +15,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.http import QueryDict
 
+from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_in_force, policy_publish
 
 ADMIN_USERNAME = "admin"
 
 
+def staff_domain() -> str:
+    """The demo's staff get addresses at the site's own mail domain."""
+    return current_inventory().organisation.service_mailbox.rpartition("@")[2]
+
+
 class Command(BaseCommand):
-    help = "Load the Gonex demo site: a staff administrator and sample data."
+    help = "Load the site's demo: a staff administrator and sample data."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -44,7 +50,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         if admin is None:
             admin = users.objects.create_superuser(
-                username=ADMIN_USERNAME, email="admin@letsgonex.com", password=password
+                username=ADMIN_USERNAME, email=f"admin@{staff_domain()}", password=password
             )
         else:
             admin.set_password(password)
@@ -70,7 +76,8 @@ class Command(BaseCommand):
         from datetime import time
 
         from pledge.meetings.models import Availability, Expert
-        from pledge.vault.access import SYSTEM, Role
+        from pledge.vault.access import Role
+        from pledge.vault.actors import Actor
         from pledge.vault.staff import staff_create
 
         created = []
@@ -80,17 +87,17 @@ class Command(BaseCommand):
         ):
             user, expert_password = staff_create(
                 username=username,
-                email=f"{username}@letsgonex.com",
+                email=f"{username}@{staff_domain()}",
                 roles=[Role.SALES_EXPERT],
-                actor=SYSTEM,
+                actor=Actor.system("demo"),
             )
             expert = Expert.objects.create(
                 user=user,
                 display_name=name,
                 languages=languages,
                 forms=["demo", "interest", "contact"],
-                meeting_link=f"https://meet.letsgonex.cn/{username}",
-                office_address="Gonex, Shanghai",
+                meeting_link=f"https://meet.{current_inventory().organisation.domain}/{username}",
+                office_address=current_inventory().organisation.name.get("en"),
             )
             Availability.objects.bulk_create(
                 Availability(expert=expert, weekday=weekday, start=start, end=end)
@@ -102,26 +109,27 @@ class Command(BaseCommand):
 
     def sample_privacy_officer(self):
         """The privacy officer works the rights requests and complaints (console: Cases)."""
-        from pledge.vault.access import SYSTEM, Role
+        from pledge.vault.access import Role
+        from pledge.vault.actors import Actor
         from pledge.vault.staff import staff_create
 
         user, password = staff_create(
             username="zhou.min",
-            email="zhou.min@letsgonex.com",
+            email=f"zhou.min@{staff_domain()}",
             roles=[Role.PRIVACY_OFFICER],
-            actor=SYSTEM,
+            actor=Actor.system("demo"),
         )
         return [(user.get_username(), password)]
 
     def sample_cases(self):
         """A complaint that came by email, as staff would enter it, due in the legal time."""
         from pledge.cases.services import case_open
-        from pledge.vault.access import SYSTEM
+        from pledge.vault.actors import Actor
 
         case_open(
             kind="complaint",
             channel="email",
-            actor=SYSTEM,
+            actor=Actor.system("demo"),
             requester_email="daniel.ho@example-retail.com",
             requester_name="Daniel Ho",
             details="I received two newsletters after unsubscribing. Please explain.",
@@ -186,7 +194,7 @@ class Command(BaseCommand):
             )
 
     def publish_first_policy(self):
-        """A fresh site shows a versioned policy: version 1, from the Gonex inventory (P23)."""
+        """A fresh site shows a versioned policy: version 1, from the site's inventory (P23)."""
         if policy_in_force() is not None:
             return
         version = policy_publish(

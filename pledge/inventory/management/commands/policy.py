@@ -28,7 +28,7 @@ class Command(BaseCommand):
         kind.add_argument(
             "--material",
             action="store_true",
-            help="A material change: announced on the site and by email to everyone (P23).",
+            help="A material change: announced on the site (P23).",
         )
         kind.add_argument("--minor", action="store_true", help="A change that is not material.")
         publish.add_argument(
