@@ -176,3 +176,48 @@ def submission_screen(*, data, client_ip: str, email: str = "") -> None:
     rate_hit("ip", limited_address(client_ip), limit=settings.PLEDGE_FORM_LIMIT_PER_IP)
     if email:
         rate_hit("email", email.strip().casefold(), limit=settings.PLEDGE_FORM_LIMIT_PER_EMAIL)
+
+
+# --- What a form page and its view share -----------------------------------------------------
+
+
+def defence_context() -> dict:
+    """What a form page needs for its defence fields (``web/includes/defence_fields.html``):
+    a fresh proof-of-work challenge, a fresh sum, and the fields' names."""
+    return {
+        "challenge": json.dumps(challenge_issue()),
+        "sum": sum_issue(),
+        "fields": {
+            "honeypot": HONEYPOT_FIELD,
+            "pow": POW_FIELD,
+            "sum": SUM_FIELD,
+            "sum_token": SUM_TOKEN_FIELD,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Screening:
+    """A post screened, then (only if it passed) its form validated."""
+
+    refused: Refused | None = None
+    valid: bool = False
+
+    @property
+    def message(self):
+        return self.refused.message if self.refused is not None else ""
+
+    @property
+    def status(self) -> int:
+        """The status of the page shown again: 429 when refused, 400 when invalid."""
+        return 429 if self.refused is not None else 400
+
+
+def post_screen(form, *, data, client_ip: str, email_field: str = "email") -> Screening:
+    """Screen a post (``submission_screen``, the sender's address from ``email_field``), then
+    validate ``form`` only if the post passed: a refused post is never validated."""
+    try:
+        submission_screen(data=data, client_ip=client_ip, email=str(data.get(email_field, "")))
+    except Refused as refused:
+        return Screening(refused=refused)
+    return Screening(valid=form.is_valid())

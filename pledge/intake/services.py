@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from pledge.dates import site_date
-from pledge.intake.defence import Refused, submission_screen
+from pledge.intake.defence import post_screen
 from pledge.intake.forms import DeclaredForm, form_class
 from pledge.intake.models import (
     BlockedCount,
@@ -38,12 +38,13 @@ from pledge.mail.services import mail_send
 from pledge.mail.subscriptions import subscription_request
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
 
 GUARDIAN_DAYS = 7
 FEEDBACK_REPLY_DAYS = 30
-VISITOR = "visitor"
+VISITOR = Actor.visitor("form")
 
 
 @dataclass
@@ -91,12 +92,11 @@ def submission_receive(
 ) -> Outcome:
     """Screen, validate and store one post of ``[forms.<form_key>]`` (see the module doc)."""
     form = form_class(form_key)(data, files)
-    try:
-        submission_screen(data=data, client_ip=client_ip, email=str(data.get("email", "")))
-    except Refused as refused:
-        blocked_count_add(form_key=form_key, reason=refused.reason)
-        return Outcome("refused", form, message=str(refused.message))
-    if not form.is_valid():
+    screening = post_screen(form, data=data, client_ip=client_ip)
+    if screening.refused is not None:
+        blocked_count_add(form_key=form_key, reason=screening.refused.reason)
+        return Outcome("refused", form, message=str(screening.message))
+    if not screening.valid:
         return Outcome("invalid", form)
     collection = form.collection
     cleaned = form.cleaned_data
@@ -273,8 +273,8 @@ def notify(*, submission: Submission, person, collection: Collection, language: 
     """The visitor's confirmation in their language, and a note to the service mailbox.
 
     The confirmation goes to an address no one has confirmed yet, so it carries only what
-    Gonex chose (the form's name, what happens next) and nothing the sender typed: a name or a
-    message would let anyone make Gonex mail their words to any address. The staff note carries
+    the organisation chose (the form's name, what happens next) and nothing the sender typed: a name or a
+    message would let anyone make the site mail their words to any address. The staff note carries
     no personal data, only the link to the person in the console.
     """
     with translation.override(language):
@@ -429,6 +429,6 @@ def guardian_confirm(*, pending: GuardianPending) -> Outcome:
                 size=stored["size"],
                 stored_name=stored["stored_name"],
             )
-        audit_record(actor="guardian", action="guardian.confirmed", target=pending)
+        audit_record(actor=Actor.visitor("guardian"), action="guardian.confirmed", target=pending)
         pending.delete()
     return outcome

@@ -156,78 +156,80 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
         "system": systems,
         "dataset": datasets,
     }
-    extension_categories = [
-        {
-            "fides_key": key,
-            "organization_fides_key": organisation_key,
-            "name": entry.name.get(language),
-            "parent_key": key.rpartition(".")[0],
-            "is_default": False,
-        }
-        for key, entry in inventory.data_categories.items()
-        if entry.extension
-    ]
-    extension_uses = [
-        {
-            "fides_key": key,
-            "organization_fides_key": organisation_key,
-            "name": entry.name.get(language),
-            "parent_key": key.rpartition(".")[0],
-            "is_default": False,
-        }
-        for key, entry in inventory.uses.items()
-        if entry.extension
-    ]
-    if extension_categories:
-        manifest["data_category"] = extension_categories
-    if extension_uses:
-        manifest["data_use"] = extension_uses
+    for kind, entries in (
+        ("data_category", inventory.data_categories),
+        ("data_use", inventory.uses),
+    ):
+        extensions = _extensions(organisation_key, entries, language)
+        if extensions:
+            manifest[kind] = extensions
     return manifest
 
 
+def _extensions(organisation_key: str, entries, language: str) -> list[dict]:
+    """The site's own taxonomy keys among ``entries`` (data categories or uses), each under
+    its parent key."""
+    return [
+        {
+            "fides_key": key,
+            "organization_fides_key": organisation_key,
+            "name": entry.name.get(language),
+            "parent_key": key.rpartition(".")[0],
+            "is_default": False,
+        }
+        for key, entry in entries.items()
+        if entry.extension
+    ]
+
+
 def _collection_dataset(organisation_key: str, collection, language: str) -> dict:
-    return {
-        "fides_key": fides_key(organisation_key, "form", collection.key),
-        "organization_fides_key": organisation_key,
-        "name": collection.name.get(language),
-        "description": collection.description.get(language),
-        "data_subjects": list(collection.subjects),
-        "collections": [
-            {
-                "name": collection.key,
-                "fields": [
-                    {
-                        "name": field.key,
-                        "description": field.label.get(language),
-                        "data_categories": [field.category],
-                        "data_uses": list(field.purposes),
-                    }
-                    for field in collection.fields.values()
-                ],
-            }
-        ],
-    }
+    return _dataset(
+        fides_key(organisation_key, "form", collection.key),
+        organisation_key,
+        name=collection.name.get(language),
+        description=collection.description.get(language),
+        subjects=collection.subjects,
+        collection=collection.key,
+        fields=[(field, field.purposes) for field in collection.fields.values()],
+        language=language,
+    )
 
 
 def _request_log_dataset(organisation_key: str, inventory: Inventory, language: str) -> dict:
     log = inventory.request_log
+    return _dataset(
+        fides_key(organisation_key, "request_log"),
+        organisation_key,
+        name="Request log",
+        description=f"IP address {log.ip_mode}; rows kept {log.retention_days} days.",
+        subjects=["visitor"],
+        collection="request_log",
+        fields=[(field, log.purposes) for field in log.fields.values()],
+        language=language,
+    )
+
+
+def _dataset(
+    key: str, organisation_key: str, *, name, description, subjects, collection, fields, language
+) -> dict:
+    """A Fides dataset of one collection; ``fields`` are (declared field, its uses) pairs."""
     return {
-        "fides_key": fides_key(organisation_key, "request_log"),
+        "fides_key": key,
         "organization_fides_key": organisation_key,
-        "name": "Request log",
-        "description": f"IP address {log.ip_mode}; rows kept {log.retention_days} days.",
-        "data_subjects": ["visitor"],
+        "name": name,
+        "description": description,
+        "data_subjects": list(subjects),
         "collections": [
             {
-                "name": "request_log",
+                "name": collection,
                 "fields": [
                     {
                         "name": field.key,
                         "description": field.label.get(language),
                         "data_categories": [field.category],
-                        "data_uses": list(log.purposes),
+                        "data_uses": list(uses),
                     }
-                    for field in log.fields.values()
+                    for field, uses in fields
                 ],
             }
         ],

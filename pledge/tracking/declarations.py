@@ -11,11 +11,16 @@ import json
 import time
 
 from pledge.inventory.loader import current_inventory
-from pledge.inventory.schema import COOKIE_CATEGORIES
+from pledge.inventory.schema import COOKIE_CATEGORIES, REQUEST_LOG_FIELDS
 from pledge.inventory.services import policy_in_force
 
 # Categories a visitor chooses; "necessary" needs no consent.
 CHOOSABLE_CATEGORIES = COOKIE_CATEGORIES[1:]
+
+# The request log's columns (``RequestLogEntry``), in the order of
+# ``middleware.request_log_values``: every field the inventory may declare, its "time" kept as
+# ``at``, then the bot flag (bots are logged, marked, and left out of the rollups).
+REQUEST_LOG_COLUMNS = (*("at" if key == "time" else key for key in REQUEST_LOG_FIELDS), "is_bot")
 
 
 # The inventory reloads itself when a file of the site changes, which it checks by listing and

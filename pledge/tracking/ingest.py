@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from django.db import OperationalError, connections, transaction
 
+from pledge.tracking.declarations import REQUEST_LOG_COLUMNS
+
 log = logging.getLogger(__name__)
 
 VIEW, LEAVE, REQUEST = "view", "leave", "request"
@@ -85,18 +87,7 @@ class DatabaseSink:
         "visitor_hash",
         "visitor_key",
     )
-    REQUEST_FIELDS = (
-        "at",
-        "path",
-        "referrer_domain",
-        "browser_family",
-        "browser_version",
-        "os_family",
-        "device_class",
-        "language",
-        "ip_address",
-        "is_bot",
-    )
+    REQUEST_FIELDS = REQUEST_LOG_COLUMNS
 
     def __init__(self, alias: str = "default"):
         self.alias = alias

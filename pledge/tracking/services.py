@@ -31,6 +31,7 @@ from pledge.tracking.models import (
     Visitor,
 )
 from pledge.vault.access import access_require
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def consent_choose(
             expires_at=now + timedelta(days=days),
         )
         audit_record(
-            actor="visitor",
+            actor=Actor.visitor("form"),
             action="consent.recorded",
             target=record,
             details={"method": method, "granted": granted},

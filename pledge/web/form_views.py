@@ -1,20 +1,11 @@
 """The public forms: one view renders and receives any form declared in the inventory."""
 
-import json
-
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from pledge.intake.defence import (
-    HONEYPOT_FIELD,
-    POW_FIELD,
-    SUM_FIELD,
-    SUM_TOKEN_FIELD,
-    challenge_issue,
-    sum_issue,
-)
+from pledge.intake.defence import defence_context
 from pledge.intake.forms import form_class
 from pledge.intake.notice import collection_notice
 from pledge.intake.services import (
@@ -26,6 +17,7 @@ from pledge.inventory.services import policy_in_force
 from pledge.mail.subscriptions import subscription_confirm, subscription_request_find
 from pledge.tracking.services import attribution_for, visitor_id_for, visits_stitch
 from pledge.vault.access import client_ip
+from pledge.vault.actors import Actor
 
 OUTCOME_TEMPLATES = {
     "stored": "web/forms/thanks.html",
@@ -35,19 +27,11 @@ OUTCOME_TEMPLATES = {
 
 
 def form_page_context(form, *, message=""):
-    question = sum_issue()
     return {
         "form": form,
         "collection": form.collection,
         "notice": collection_notice(form.collection),
-        "challenge": json.dumps(challenge_issue()),
-        "sum": question,
-        "fields": {
-            "honeypot": HONEYPOT_FIELD,
-            "pow": POW_FIELD,
-            "sum": SUM_FIELD,
-            "sum_token": SUM_TOKEN_FIELD,
-        },
+        **defence_context(),
         "message": message,
     }
 
@@ -77,7 +61,9 @@ def form_page(request, form_key: str, template: str = "web/forms/form.html"):
     if person is not None:
         # P10: a consenting visitor's earlier visits join their record; without consent,
         # visitor_id_for gives None and nothing is linked.
-        visits_stitch(visitor_id=visitor_id_for(request), person=person, actor="visitor")
+        visits_stitch(
+            visitor_id=visitor_id_for(request), person=person, actor=Actor.visitor("form")
+        )
     if outcome.kind in OUTCOME_TEMPLATES:
         return render(
             request,

@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from django import forms
 
 from pledge.intake.defence import (
     HONEYPOT_FIELD,
@@ -14,6 +15,8 @@ from pledge.intake.defence import (
     SUM_TOKEN_FIELD,
     Refused,
     challenge_issue,
+    defence_context,
+    post_screen,
     rate_hit,
     solution_valid,
     submission_screen,
@@ -148,3 +151,52 @@ def test_staff_see_refusal_counts_and_nothing_else(client, client_for, marketer,
     page = client_for(marketer).get("/en/console/forms/").content.decode()
     assert "<td>Book a free demo</td><td>0</td><td>2</td>" in page
     assert client_for(support).get("/en/console/forms/").status_code == 403
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField()
+
+
+def test_a_form_page_gets_fresh_defence_fields():
+    context = defence_context()
+    challenge = json.loads(context["challenge"])
+    assert solution_valid(solve(challenge))
+    assert context["fields"] == {
+        "honeypot": HONEYPOT_FIELD,
+        "pow": POW_FIELD,
+        "sum": SUM_FIELD,
+        "sum_token": SUM_TOKEN_FIELD,
+    }
+    assert context["sum"].token != defence_context()["sum"].token
+
+
+def test_a_post_is_screened_before_its_form_is_validated_b1():
+    class NeverValidated:
+        def is_valid(self):
+            raise AssertionError("a refused post was validated")
+
+    data = {HONEYPOT_FIELD: "http://spam.example", POW_FIELD: solve(challenge_issue())}
+    screening = post_screen(NeverValidated(), data=data, client_ip="198.51.100.12")
+    assert screening.refused.reason == "honeypot" and not screening.valid
+    assert screening.status == 429 and screening.message == screening.refused.message
+
+
+def test_a_screened_post_is_then_validated_with_its_sender_counted_b3(settings):
+    settings.PLEDGE_FORM_LIMIT_PER_EMAIL = 1
+    posted = {POW_FIELD: solve(challenge_issue()), "guardian_email": "a@example.com"}
+    invalid = post_screen(
+        EmailForm(posted), data=posted, client_ip="198.51.100.13", email_field="guardian_email"
+    )
+    assert invalid.refused is None and not invalid.valid
+    assert invalid.status == 400 and invalid.message == ""
+    posted = {POW_FIELD: solve(challenge_issue()), "guardian_email": "a@example.com"}
+    again = post_screen(
+        EmailForm({**posted, "email": "b@example.com"}),
+        data=posted,
+        client_ip="198.51.100.14",
+        email_field="guardian_email",
+    )
+    assert again.refused.reason == "rate"  # the sender counted from ``email_field``
+    posted = {POW_FIELD: solve(challenge_issue()), "email": "c@example.com"}
+    valid = post_screen(EmailForm(posted), data=posted, client_ip="198.51.100.15")
+    assert valid.refused is None and valid.valid

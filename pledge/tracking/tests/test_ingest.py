@@ -67,3 +67,10 @@ def test_stop_commits_what_is_queued(group_commit):
     group_commit.stop()
     assert batch.finished and batch.ok
     assert PageView.objects.count() == 1
+
+
+def test_the_request_log_columns_are_the_declarable_fields_and_the_bot_flag_p08():
+    """The inventory's list of request fields is the one list: its "time" is the column ``at``."""
+    columns = {field.name for field in RequestLogEntry._meta.fields} - {"id"}
+    assert set(ingest.DatabaseSink.REQUEST_FIELDS) == columns
+    assert ingest.DatabaseSink.REQUEST_FIELDS[0] == "at"  # the middleware's values start with it
