@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from pledge.vault.actors import Actor
+
 PEOPLE = int(os.environ.get("BENCH_RIGHTS_PEOPLE", "1000000"))
 VIEWS = int(os.environ.get("BENCH_RIGHTS_VIEWS", "10000000"))
 SAMPLES = int(os.environ.get("BENCH_RIGHTS_SAMPLES", "5"))
@@ -402,7 +404,6 @@ def measure(people: int, samples: int) -> dict:
     from pledge.cases.rights import rights_archive, rights_erase
     from pledge.cases.services import case_open
     from pledge.people.models import Person
-    from pledge.vault.access import SYSTEM
 
     # The first person is measured in a fresh process (the inventory is read and checked, the
     # templates compiled, the caches cold); the others after it, each from another part of
@@ -412,20 +413,20 @@ def measure(people: int, samples: int) -> dict:
     for pk in picks:
         person = Person.objects.get(pk=pk)
         started = time.perf_counter()
-        archive = rights_archive(person=person, actor=SYSTEM)
+        archive = rights_archive(person=person, actor=Actor.system("test"))
         exports.append(time.perf_counter() - started)
         sizes.append(len(archive.content))
         case = case_open(
             kind="deletion",
             channel="email",
-            actor=SYSTEM,
+            actor=Actor.system("test"),
             requester_email=person.email,
             person=person,
             identity="verified_staff",
             acknowledge=False,
         )
         started = time.perf_counter()
-        report = rights_erase(person=person, actor=SYSTEM, case=case)
+        report = rights_erase(person=person, actor=Actor.system("test"), case=case)
         erasures.append(time.perf_counter() - started)
         views.append(dict(report.removed).get("Visits", 0))
         assert not Person.objects.filter(pk=pk).exists()

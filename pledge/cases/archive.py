@@ -8,6 +8,7 @@ uploaded, decrypted; ``README.txt`` says, in the person's language, what each fi
 """
 
 import io
+import json
 import zipfile
 from pathlib import PurePosixPath
 
@@ -31,9 +32,31 @@ def safe_name(name: str) -> str:
     return cleaned[:150]
 
 
-def archive_build(*, person, sections, files, language: str) -> bytes:
-    from pledge.cases.rights import export_json
+def export_json(sections, person) -> str:
+    """``data.json``: every section's records exactly as the providers export them."""
+    return json.dumps(
+        {
+            "format": "pledge-export/1",
+            "generated_at": timezone.now().isoformat(),
+            "person": str(person.public_id),
+            "sections": {
+                section.key: {
+                    "title": section.title,
+                    "description": section.description,
+                    "records": section.records,
+                }
+                for section in sections
+            },
+        },
+        ensure_ascii=False,
+        indent=2,
+        default=str,
+    )
 
+
+def archive_build(*, person, sections, files, language: str) -> bytes:
+    """The zip of ``sections`` (``rights.see.Section``: a provider's key, title, description
+    and records) and the person's ``files`` as (name, bytes)."""
     buffer = io.BytesIO()
     with (
         zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,

@@ -1,4 +1,4 @@
-"""The disclosure log: personal data that leaves Gonex, and only as the inventory allows it.
+"""The disclosure log: personal data that leaves the organisation, and only as the inventory allows it.
 
 - A share with a declared processor (P12) or affiliate (P14) is a CSV holding only the columns
   the recipient's declared categories allow, of the people the purpose gate lets it use for one

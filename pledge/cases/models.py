@@ -175,7 +175,7 @@ class PortalLink(models.Model):
 
 
 class DisclosureBasis(models.TextChoices):
-    """Why personal data left Gonex (P12, P14, P16). There is no "sale": it cannot be chosen."""
+    """Why personal data left the organisation (P12, P14, P16). There is no "sale": it cannot be chosen."""
 
     PROCESSOR = "processor", _("A processor working for us, under contract (P12)")
     AFFILIATE = "affiliate", _("A subsidiary or affiliate (P14)")
@@ -196,7 +196,7 @@ LEGAL_BASES = (
 
 
 class Disclosure(models.Model):
-    """One person's data given to someone outside Gonex: who received which categories, why,
+    """One person's data given to someone outside the organisation: who received which categories, why,
     when, by whose hand (P12, P14, P16). An export to a processor or affiliate writes one per
     person exported, sharing a ``batch``. Erasure unlinks the row and keeps it under the
     inventory's ``processing_records`` hold: no longer tied to the person, it keeps only the

@@ -2,7 +2,7 @@
 
 ``link_request`` is what the public form calls. It does the same work whether or not the
 address belongs to anyone (look up, store a link, queue the same email), so neither the page nor
-its timing says whether Gonex knows the address (P18). The token travels only in the email and
+its timing says whether the organisation knows the address (P18). The token travels only in the email and
 the portal's path; the database keeps its SHA-256, and Django's signer makes it expire even if
 the row outlived its time.
 """
@@ -20,6 +20,7 @@ from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
 from pledge.people.models import Person
 from pledge.people.services import person_find_by_email
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
 
@@ -85,7 +86,7 @@ def link_create(
 def link_request(*, email: str, language: str) -> None:
     """A visitor asked for their link. Same work, same email, known address or not."""
     person = person_find_by_email(email)
-    link_create(email=email, language=language, actor="visitor", person=person)
+    link_create(email=email, language=language, actor=Actor.visitor("portal"), person=person)
 
 
 @dataclass
@@ -97,9 +98,10 @@ class PortalAccess:
     token: str
 
     @property
-    def label(self) -> str:
-        """Who acts, as the audit log says it: the person, or their guardian (P19)."""
-        return "guardian" if self.link.on_behalf else "person"
+    def actor(self) -> Actor:
+        """Who acts: the person, or their guardian (P19), by this link; the audit log names them
+        ``person:<link id>`` or ``guardian:<link id>``."""
+        return Actor.subject(self)
 
     @property
     def email(self) -> str:
@@ -140,9 +142,9 @@ def link_open(token: str) -> PortalAccess | None:
     if link.opened_at is None:
         with transaction.atomic():
             PortalLink.objects.filter(pk=link.pk).update(opened_at=timezone.now())
-            audit_record(actor=access.label, action="portal.link_opened", target=link)
+            audit_record(actor=access.actor, action="portal.link_opened", target=link)
             if link.case is not None:
-                case_verified_by_link(case=link.case, actor=access.label)
+                case_verified_by_link(case=link.case, actor=access.actor)
     return access
 
 

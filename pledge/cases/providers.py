@@ -6,15 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from pledge.cases.models import Case, Disclosure, PortalLink
 from pledge.inventory.loader import current_inventory
-from pledge.people.registry import Erased, PersonalDataProvider, provider_register
+from pledge.people.registry import Erased, PersonalDataProvider, provider_register, when
 from pledge.vault.fields import lookup_digests
 
 HOLD = "rights_requests"  # the inventory's [legal_holds.rights_requests]
 DISCLOSURE_HOLD = "processing_records"  # [legal_holds.processing_records]
-
-
-def when(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def cases_export(person) -> list[dict]:
@@ -139,7 +135,7 @@ def register() -> None:
             key="cases.disclosures",
             title=_("Who we gave your information to"),
             description=_(
-                "Each time your information left Gonex: to whom, which kinds of it, why, and when."
+                "Each time your information left us: to whom, which kinds of it, why, and when."
             ),
             models=("cases.Disclosure",),
             export=disclosures_export,

@@ -4,8 +4,9 @@ received ──assign / verify / act──▶ in_progress ──complete──�
     └──────────────────────────────────────────────refuse──▶ refused
 
 Staff actors need ``manage_cases`` (checked before any transaction, so a refusal's audit entry
-stays). Code paths that act for the requester themselves (the portal after its link was
-verified, the inbound mail parser, the system) pass a label: "person", "guardian", "system".
+stays). The requester acting through the portal after its link was verified is an
+``Actor.subject`` (``staff_check``: their own cases only); other code paths acting for the
+requester (the inbound mail parser, the system) still pass a label: "guardian", "system".
 """
 
 from datetime import timedelta
@@ -21,7 +22,8 @@ from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
 from pledge.people.models import Person
 from pledge.people.services import person_find_by_email
-from pledge.vault.access import access_require, has_access
+from pledge.vault.access import access_require, has_access, refuse
+from pledge.vault.actors import Actor, ActorKind
 from pledge.vault.audit import actor_label, audit_record
 from pledge.vault.models import AuditEntry
 
@@ -33,9 +35,27 @@ class CaseClosed(ValueError):
 
 
 def staff_check(actor, *, target=None) -> None:
-    """Staff need ``manage_cases``; labels ("person", "system" ...) are trusted code paths."""
-    if not isinstance(actor, str):
-        access_require(actor, PERMISSION, target=target)
+    """Who may act on cases: staff holding ``manage_cases``; the system; a data subject
+    (``Actor.subject``, a verified link) on their own case, never another's; a visitor only to
+    open a request (no ``target``: the guardian's form). Anything else is refused, audited."""
+    if isinstance(actor, Actor):
+        if actor.is_subject:
+            if isinstance(target, Case) and not subject_case(actor, target):
+                refuse(actor, PERMISSION, target=target)
+            return
+        if actor.kind == ActorKind.VISITOR:
+            if target is not None:
+                refuse(actor, PERMISSION, target=target)
+            return
+    access_require(actor, PERMISSION, target=target)
+
+
+def subject_case(actor: Actor, case: Case) -> bool:
+    """The case is the subject's own: sent with their link, or about the person it opens."""
+    access = actor.access
+    if case.pk == access.link.case_id:
+        return True
+    return access.person is not None and case.person_id == access.person.pk
 
 
 def service_mailbox() -> str:
@@ -100,7 +120,7 @@ def case_open(
         )
         if acknowledge and case.requester_email:
             case_mail(case, "case_received", actor=actor)
-        if acknowledge and isinstance(actor, str):
+        if acknowledge and not actor.is_staff:
             staff_notify(case, actor=actor)
     return case
 
@@ -162,7 +182,7 @@ def case_assign(*, case: Case, owner, actor) -> Case:
     """Give the case to ``owner`` (who must be able to work cases)."""
     staff_check(actor, target=case)
     if owner is not None:
-        access_require(owner, PERMISSION, target=case)
+        access_require(Actor.staff(owner), PERMISSION, target=case)
     with transaction.atomic():
         case = locked(case)
         case.owner = owner

@@ -30,7 +30,7 @@ from pledge.tracking.models import PageView
 from pledge.tracking.queries import aggregates
 from pledge.tracking.rollups import rollups_refresh
 from pledge.tracking.tests.test_identification import visit
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.web.tests.test_portal import ask_for_link, link_from, mei  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock, pytest.mark.usefixtures("local_new_year")]
@@ -47,7 +47,7 @@ def test_the_portal_and_the_download_are_dated_in_shanghai(client, portal_url):
     page = client.get(portal_url).text
     assert "2027-01-02 00:00" in page  # the link works for 24 hours
     download = client.post(portal_url + "download/")
-    assert "gonex-my-data-20270101.zip" in download["Content-Disposition"]
+    assert "my-data-20270101.zip" in download["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
         readme = archive.read("README.txt").decode()
     assert "Made on 2027-01-01 00:00" in readme
@@ -79,7 +79,10 @@ def test_staff_read_times_in_their_own_zone(
     admin_page = client_for(administrator).get(f"/en/console/leads/{lead.public_id}/").text
     assert "2027-01-01 00:00" in admin_page and "Times in Asia/Shanghai" in admin_page
     case = case_open(
-        kind="complaint", channel="email", actor=privacy_officer, requester_email="a@b.cn"
+        kind="complaint",
+        channel="email",
+        actor=Actor.staff(privacy_officer),
+        requester_email="a@b.cn",
     )
     case_page = client_for(privacy_officer).get(f"/en/console/cases/{case.public_id}/").text
     assert "2027-01-31 00:00" in case_page  # due in 30 days, on Shanghai's calendar
@@ -95,13 +98,15 @@ def berlin_officer(privacy_officer):
 def test_what_a_berlin_officer_sends_the_person_is_dated_in_shanghai(
     client_for, berlin_officer, django_capture_on_commit_callbacks
 ):
-    person, _ = person_upsert(actor=SYSTEM, source="web_form", email="far@example-co.cn")
+    person, _ = person_upsert(
+        actor=Actor.system("test"), source="web_form", email="far@example-co.cn"
+    )
     case = deletion_case(person, berlin_officer)
     console = client_for(berlin_officer)
     page = console.get(f"/en/console/cases/{case.public_id}/").text
     assert "Times in Europe/Berlin" in page and "2027-01-30 17:00" in page  # due, in Berlin
     export = console.get(f"/en/console/cases/{case.public_id}/export/")
-    assert "gonex-my-data-20270101.zip" in export["Content-Disposition"]
+    assert "my-data-20270101.zip" in export["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
         assert "Made on 2027-01-01 00:00" in archive.read("README.txt").decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -114,9 +119,12 @@ def test_what_a_berlin_officer_sends_the_person_is_dated_in_shanghai(
 
 def test_a_deadline_reminder_reads_in_its_owners_zone(berlin_officer, time_machine):
     case = case_open(
-        kind="complaint", channel="email", actor=berlin_officer, requester_email="a@b.cn"
+        kind="complaint",
+        channel="email",
+        actor=Actor.staff(berlin_officer),
+        requester_email="a@b.cn",
     )
-    case_assign(case=case, owner=berlin_officer, actor=berlin_officer)
+    case_assign(case=case, owner=berlin_officer, actor=Actor.staff(berlin_officer))
     time_machine.move_to(case.due_at, tick=False)
     case_reminders_send()
     reminder = Message.objects.get(kind="case_reminder").body_text  # in the staff's Chinese
@@ -131,7 +139,9 @@ def test_a_demo_reminder_says_today_or_tomorrow_on_each_readers_calendar(
     Shanghai and still yesterday evening in Berlin."""
     policy_publish(summary={"en": "v1"}, material=True, published_by="test")
     lead = request_demo(client, "soon@example-co.cn")
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     assert f"{meeting.starts_at.astimezone(BERLIN):%H:%M}" == "09:00"
     time_machine.move_to(meeting.starts_at - timedelta(hours=10), tick=False)
     assert meetings_remind() == 1
@@ -166,21 +176,25 @@ def test_the_booking_page_offers_times_in_shanghai(client, berlin_expert):
 def test_form_counts_fall_on_shanghai_days(administrator):
     BlockedCount.objects.create(day=date(2026, 12, 31), form="demo", reason="honeypot", count=5)
     BlockedCount.objects.create(day=date(2027, 1, 1), form="demo", reason="honeypot", count=1)
-    today = forms_activity(actor=administrator, days=1)
+    today = forms_activity(actor=Actor.staff(administrator), days=1)
     assert today["refused"] == {"demo": {"honeypot": 1}}  # yesterday in Shanghai is not today
-    assert forms_activity(actor=administrator, days=2)["refused"]["demo"]["honeypot"] == 6
+    assert (
+        forms_activity(actor=Actor.staff(administrator), days=2)["refused"]["demo"]["honeypot"] == 6
+    )
 
 
 def test_an_organisations_visiting_days_are_shanghai_days(marketer, time_machine):
     """23:30 and 00:30 in Shanghai: two days there, one (31 December) in UTC or in Berlin,
     whose marketer's console runs in Berlin's zone."""
     acme = Organization.objects.create(name="Acme Robots", domain="acme-robots.cn")
-    organization_networks_set(organization=acme, networks="203.0.113.0/24", actor=SYSTEM)
+    organization_networks_set(
+        organization=acme, networks="203.0.113.0/24", actor=Actor.system("test")
+    )
     for moment in ("2026-12-31T15:30:00+00:00", "2026-12-31T16:30:00+00:00"):
         time_machine.move_to(moment, tick=False)
         visit("/en/", "203.0.113.7")
     with timezone.override("Europe/Berlin"):
-        [found] = organisations_identified(actor=marketer, days=2)
+        [found] = organisations_identified(actor=Actor.staff(marketer), days=2)
     assert found.days == 2
 
 
@@ -188,7 +202,7 @@ def test_the_dashboards_days_are_shanghai_days_whoever_reads_them(marketer):
     PageView.objects.create(event_id="1" * 32, at=timezone.now(), path="/en/", visitor_hash="v")
     rollups_refresh()
     with timezone.override("Europe/Berlin"):  # a marketer whose console runs in Berlin
-        report = aggregates(actor=marketer, days=1)
+        report = aggregates(actor=Actor.staff(marketer), days=1)
     assert [row.value for row in report.totals] == ["2027-01-01"]
 
 

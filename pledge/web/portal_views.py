@@ -1,4 +1,4 @@
-"""The privacy portal (P18, P19): see, take, correct and delete what Gonex holds, by email link.
+"""The privacy portal (P18, P19): see, take, correct and delete what the organisation holds, by email link.
 
 No account: a visitor enters an address and gets a signed, expiring link (the same page and the
 same work whether the address is known or not). The link's token is in the path, never the
@@ -6,7 +6,6 @@ address (C4). Every page is ``no-store`` (H7), sends no referrer to other sites,
 without JavaScript. Views call the cases app's services; they hold no rules.
 """
 
-import json
 from functools import wraps
 
 from django import forms
@@ -25,7 +24,6 @@ from pledge.cases.models import CaseChannel
 from pledge.cases.portal import link_open, link_request
 from pledge.cases.rights import (
     consents_standing,
-    named,
     rights_archive,
     rights_consent_withdraw,
     rights_correct,
@@ -36,21 +34,15 @@ from pledge.cases.rights import (
     rights_request,
     rights_suppress,
     rights_view_recorded,
+    subject_name,
 )
 from pledge.cases.services import case_open
-from pledge.intake.defence import (
-    HONEYPOT_FIELD,
-    POW_FIELD,
-    SUM_FIELD,
-    SUM_TOKEN_FIELD,
-    Refused,
-    challenge_issue,
-    submission_screen,
-    sum_issue,
-)
+from pledge.intake.defence import defence_context, post_screen
 from pledge.people.models import OptOutKind
 from pledge.people.optouts import opt_outs_standing
 from pledge.vault.access import client_ip
+from pledge.vault.actors import Actor
+from pledge.web.presenting import shown
 
 DONE_MESSAGES = {
     "corrected": _("Your details are corrected."),
@@ -122,17 +114,20 @@ def bound(request):
     return request.POST if request.method == "POST" else None
 
 
-def defence_context() -> dict:
-    return {
-        "challenge": json.dumps(challenge_issue()),
-        "sum": sum_issue(),
-        "fields": {
-            "honeypot": HONEYPOT_FIELD,
-            "pow": POW_FIELD,
-            "sum": SUM_FIELD,
-            "sum_token": SUM_TOKEN_FIELD,
-        },
-    }
+def defended_page_unless_accepted(request, form, template: str, *, email_field: str = "email"):
+    """The page of a form with its spam defence, or None once ``form`` was posted, passed the
+    screening and is valid (the view then acts on it). A failed post shows the page again with
+    why: 429 when refused, 400 when invalid."""
+    status, message = 200, ""
+    if request.method == "POST":
+        screening = post_screen(
+            form, data=request.POST, client_ip=client_ip(request), email_field=email_field
+        )
+        if screening.valid:
+            return None
+        status, message = screening.status, screening.message
+    context = {"form": form, "message": message, **defence_context()}
+    return render(request, template, context, status=status)
 
 
 # --- Asking for the link ------------------------------------------------------------------
@@ -151,23 +146,11 @@ class LinkRequestForm(forms.Form):
 def portal_request(request):
     """Ask for a link. The answer is the same page whether or not the address is known."""
     form = LinkRequestForm(bound(request))
-    if request.method == "POST":
-        message = ""
-        try:
-            submission_screen(
-                data=request.POST,
-                client_ip=client_ip(request),
-                email=str(request.POST.get("email", "")),
-            )
-        except Refused as refused:
-            message = refused.message
-        if not message and form.is_valid():
-            link_request(email=form.cleaned_data["email"], language=get_language())
-            return render(request, "web/portal/check_inbox.html")
-        status = 429 if message else 400
-        context = {"form": form, "message": message, **defence_context()}
-        return render(request, "web/portal/request.html", context, status=status)
-    return render(request, "web/portal/request.html", {"form": form, **defence_context()})
+    page = defended_page_unless_accepted(request, form, "web/portal/request.html")
+    if page is not None:
+        return page
+    link_request(email=form.cleaned_data["email"], language=get_language())
+    return render(request, "web/portal/check_inbox.html")
 
 
 class GuardianRequestForm(forms.Form):
@@ -199,31 +182,21 @@ class GuardianRequestForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def portal_guardian(request):
     form = GuardianRequestForm(bound(request))
-    if request.method == "POST":
-        message = ""
-        try:
-            submission_screen(
-                data=request.POST,
-                client_ip=client_ip(request),
-                email=str(request.POST.get("guardian_email", "")),
-            )
-        except Refused as refused:
-            message = refused.message
-        if not message and form.is_valid():
-            case_open(
-                kind=form.cleaned_data["kind"],
-                channel=CaseChannel.GUARDIAN,
-                actor="guardian",
-                requester_email=form.cleaned_data["guardian_email"],
-                subject_email=form.cleaned_data["child_email"],
-                details=form.cleaned_data["details"],
-                language=get_language(),
-            )
-            return render(request, "web/portal/guardian_received.html")
-        status = 429 if message else 400
-        context = {"form": form, "message": message, **defence_context()}
-        return render(request, "web/portal/guardian.html", context, status=status)
-    return render(request, "web/portal/guardian.html", {"form": form, **defence_context()})
+    page = defended_page_unless_accepted(
+        request, form, "web/portal/guardian.html", email_field="guardian_email"
+    )
+    if page is not None:
+        return page
+    case_open(
+        kind=form.cleaned_data["kind"],
+        channel=CaseChannel.GUARDIAN,
+        actor=Actor.visitor("guardian"),
+        requester_email=form.cleaned_data["guardian_email"],
+        subject_email=form.cleaned_data["child_email"],
+        details=form.cleaned_data["details"],
+        language=get_language(),
+    )
+    return render(request, "web/portal/guardian_received.html")
 
 
 # --- The portal itself --------------------------------------------------------------------
@@ -255,7 +228,7 @@ def portal(request, access):
         return render(request, "web/portal/nothing_held.html", {"access": access})
     if access.link.confirms_email:
         return redirect("web:portal_email_confirm", token=access.token)
-    sections = rights_view_recorded(access=access)
+    sections = shown(rights_view_recorded(actor=access.actor))
     return render(
         request,
         "web/portal/home.html",
@@ -265,7 +238,7 @@ def portal(request, access):
             "held": [section for section in sections if section.records],
             "empty": [section for section in sections if not section.records],
             "consents": [
-                {"consent": consent, "name": named("subject", consent.subject)}
+                {"consent": consent, "name": subject_name(consent.subject)}
                 for consent in consents_standing(access.person)
             ],
             "opt_outs": opt_out_rows(access.person),
@@ -283,7 +256,7 @@ def back(access, done: str):
 @with_access
 @with_person
 def portal_download(request, access):
-    archive = rights_archive(person=access.person, actor=access)
+    archive = rights_archive(person=access.person, actor=access.actor)
     response = HttpResponse(archive.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
     return response
@@ -321,14 +294,16 @@ def portal_correct(request, access):
         changes = dict(form.cleaned_data)
         email = changes.pop("email")
         try:
-            changed = rights_correct(person=person, changes=changes, actor=access)
+            changed = rights_correct(person=person, changes=changes, actor=access.actor)
         except ValidationError as refused:
             form.add_error(None, refused)  # by field: the name or the phone
             return render(
                 request, "web/portal/correct.html", {"form": form, "access": access}, status=400
             )
         try:
-            if email and rights_email_change_request(person=person, email=email, actor=access):
+            if email and rights_email_change_request(
+                person=person, email=email, actor=access.actor
+            ):
                 return back(access, "email_sent")
             return back(access, "corrected" if changed else "unchanged")
         except ValidationError as refused:
@@ -350,7 +325,7 @@ def portal_email_confirm(request, access):
     error = ""
     if request.method == "POST":
         try:
-            rights_email_change_confirm(access=access)
+            rights_email_change_confirm(actor=access.actor)
             return back(access, "email_changed")
         except ValidationError as refused:
             error = " ".join(refused.messages)
@@ -368,7 +343,7 @@ def portal_email_confirm(request, access):
 @with_person
 def portal_withdraw(request, access):
     rights_consent_withdraw(
-        person=access.person, subject=request.POST.get("subject", "")[:120], actor=access
+        person=access.person, subject=request.POST.get("subject", "")[:120], actor=access.actor
     )
     return back(access, "withdrawn")
 
@@ -385,7 +360,7 @@ def portal_opt_out(request, access):
             kind=request.POST.get("kind", ""),
             scope=request.POST.get("scope", "person"),
             lift=lift,
-            actor=access,
+            actor=access.actor,
         )
     except ValueError:
         return redirect("web:portal", token=access.token)
@@ -406,7 +381,7 @@ class ErasureForm(forms.Form):
 def portal_erase(request, access):
     form = ErasureForm(bound(request))
     if request.method == "POST" and form.is_valid():
-        report = rights_erase(person=access.person, actor=access)
+        report = rights_erase(person=access.person, actor=access.actor)
         return render(request, "web/portal/erased.html", {"report": report})
     status = 400 if form.is_bound else 200
     return render(request, "web/portal/erase.html", {"form": form, "access": access}, status=status)
@@ -428,10 +403,14 @@ class AskForm(forms.Form):
 @with_access
 def portal_ask(request, access):
     """A complaint (P24), or any request the portal cannot carry out itself."""
+    if access.link.confirms_email:  # it opens nothing until the new address is confirmed
+        return redirect("web:portal_email_confirm", token=access.token)
     form = AskForm(bound(request), initial={"kind": kinds.COMPLAINT})
     if request.method == "POST" and form.is_valid():
         case = rights_request(
-            access=access, kind=form.cleaned_data["kind"], details=form.cleaned_data["details"]
+            actor=access.actor,
+            kind=form.cleaned_data["kind"],
+            details=form.cleaned_data["details"],
         )
         return render(request, "web/portal/asked.html", {"case": case, "access": access})
     status = 400 if form.is_bound else 200
@@ -443,5 +422,7 @@ def portal_ask(request, access):
 @with_access
 def portal_suppress(request, access):
     """P01 for an address we hold nothing about: never contact it."""
-    rights_suppress(access=access)
+    if access.link.confirms_email:
+        return redirect("web:portal_email_confirm", token=access.token)
+    rights_suppress(actor=access.actor)
     return render(request, "web/portal/suppressed.html", {"access": access})

@@ -27,7 +27,7 @@ from pledge.people.models import Account, ConsentMethod, OptOutKind, Provenance
 from pledge.people.optouts import opt_out_set
 from pledge.people.services import consent_record, person_upsert
 from pledge.tracking.models import BannerText, ConsentRecord, PageView, Visitor
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 PDF = b"%PDF-1.7\n% CV of a seeded person\ntrailer << >>\n%%EOF\n"
 
@@ -42,10 +42,16 @@ class Seeded:
 def deletion_case(person, officer):
     """A deletion request the officer opened from an email, the requester's identity checked:
     what the console's erase acts on."""
+    return verified_case(person, officer, kind="deletion")
+
+
+def verified_case(person, officer, *, kind: str):
+    """A request about ``person`` the officer opened from an email and verified: what staff
+    act on the person's data through."""
     return case_open(
-        kind="deletion",
+        kind=kind,
         channel=CaseChannel.EMAIL,
-        actor=officer,
+        actor=Actor.staff(officer),
         requester_email=person.email,
         person=person,
         identity=Identity.VERIFIED_STAFF,
@@ -76,7 +82,7 @@ def seed_everything(tag: str) -> Seeded:
         "disclosure_reference": f"Order {tag}-2026-17",
     }
     person, _ = person_upsert(
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         source="web_form",
         email=email,
         name=needles["name"],
@@ -178,13 +184,18 @@ def seed_everything(tag: str) -> Seeded:
         text=needles["consent_words"],
         language="en",
         method=ConsentMethod.FORM,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         form="newsletter",
     )
-    opt_out_set(kind=OptOutKind.AFFILIATE_SHARING, actor=SYSTEM, channel="email", person=person)
+    opt_out_set(
+        kind=OptOutKind.AFFILIATE_SHARING,
+        actor=Actor.system("test"),
+        channel="email",
+        person=person,
+    )
     opt_out_set(
         kind=OptOutKind.ORGANISATION_IDENTIFICATION,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel="email",
         organization=person.organization,
         requested_by=person,
@@ -215,7 +226,7 @@ def seed_everything(tag: str) -> Seeded:
         to=email,
         language="en",
         context={"subject": needles["message_subject"], "body": "b"},
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         person=person,
     )
     mail_send(
@@ -223,7 +234,7 @@ def seed_everything(tag: str) -> Seeded:
         to=email.upper(),
         language="en",
         context={"subject": f"Before {tag} was known", "body": "b"},
-        actor=SYSTEM,
+        actor=Actor.system("test"),
     )
     Subscription.objects.create(
         person=person,
@@ -244,21 +255,21 @@ def seed_everything(tag: str) -> Seeded:
     case_open(
         kind="access",
         channel="email",
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         requester_email=email,
         details=needles["case_details"],
         person=person,
         identity=Identity.VERIFIED_STAFF,
         acknowledge=False,
     )
-    link_create(email=email, language="en", actor=SYSTEM, person=person)
+    link_create(email=email, language="en", actor=Actor.system("test"), person=person)
     disclosure_record(
         person=person,
         recipient_name="Shenzhen Intermediate People's Court",
         basis="court_order",
         categories=["user.name", "user.contact.email"],
         reference=needles["disclosure_reference"],
-        actor=SYSTEM,
+        actor=Actor.system("test"),
     )
     person.refresh_from_db()
     return seeded

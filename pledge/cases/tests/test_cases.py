@@ -22,7 +22,7 @@ from pledge.cases.services import (
 )
 from pledge.mail.models import Message
 from pledge.people.services import person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -45,7 +45,7 @@ def test_a_complaint_email_becomes_a_case_with_a_deadline_p24(
     privacy_officer, smtp_server, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        case = complaint(privacy_officer)
+        case = complaint(Actor.staff(privacy_officer))
     assert case.status == CaseStatus.RECEIVED
     assert case.due_at - case.opened_at == timedelta(days=30)  # [rights] deadline_days
     assert case.opened_by == "staff:pat"
@@ -63,7 +63,7 @@ def test_deadlines_are_dated_in_shanghai_when_utc_is_a_day_behind(
     """Opened at 00:00:01 on 1 January 2027 in Shanghai (31 December 2026 in UTC): due on
     31 January in Shanghai, 30 January in UTC. The requester, the officer's reminder and the
     console all read the Shanghai date."""
-    case = complaint(privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
     assert f"{case.due_at:%Y-%m-%d}" == "2027-01-30"  # UTC, as stored
     received = Message.objects.get(kind="case_received")
     assert "2027-01-31" in received.body_text and "2027-01-30" not in received.body_text
@@ -74,46 +74,62 @@ def test_deadlines_are_dated_in_shanghai_when_utc_is_a_day_behind(
 
 def test_a_right_with_its_own_deadline_gets_it():
     case = case_open(
-        kind="unsubscribe", channel="email", actor=SYSTEM, requester_email="a@b.cn", language="en"
+        kind="unsubscribe",
+        channel="email",
+        actor=Actor.system("test"),
+        requester_email="a@b.cn",
+        language="en",
     )
     assert case.due_at - case.opened_at == timedelta(days=2)  # unsubscribe: deadline_days = 2
 
 
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError):
-        case_open(kind="sale", channel="email", actor=SYSTEM, requester_email="a@b.cn")
+        case_open(
+            kind="sale", channel="email", actor=Actor.system("test"), requester_email="a@b.cn"
+        )
 
 
 def test_the_case_finds_the_person_behind_the_address():
-    person, _ = person_upsert(actor=SYSTEM, source="web_form", email="Known@Acme-Robots.cn")
+    person, _ = person_upsert(
+        actor=Actor.system("test"), source="web_form", email="Known@Acme-Robots.cn"
+    )
     case = case_open(
-        kind="access", channel="email", actor=SYSTEM, requester_email="known@acme-robots.cn"
+        kind="access",
+        channel="email",
+        actor=Actor.system("test"),
+        requester_email="known@acme-robots.cn",
     )
     assert case.person == person
 
 
 def test_staff_without_manage_cases_cannot_open_or_work_a_case(sales_expert, privacy_officer):
     with pytest.raises(PermissionDenied):
-        complaint(sales_expert)
+        complaint(Actor.staff(sales_expert))
     assert AuditEntry.objects.filter(action="access.refused").exists()
-    case = complaint(privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
     with pytest.raises(PermissionDenied):
-        case_complete(case=case, actor=sales_expert, resolution="no")
+        case_complete(case=case, actor=Actor.staff(sales_expert), resolution="no")
 
 
 def test_each_transition_records_who_and_when_and_the_history_shows_it(
     privacy_officer, smtp_server, django_capture_on_commit_callbacks
 ):
-    case = complaint(privacy_officer)
-    case = case_assign(case=case, owner=privacy_officer, actor=privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
+    case = case_assign(case=case, owner=privacy_officer, actor=Actor.staff(privacy_officer))
     assert case.status == CaseStatus.IN_PROGRESS and case.assigned_by == "staff:pat"
     case = case_identity_set(
-        case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer, note="called back"
+        case=case,
+        identity=Identity.VERIFIED_STAFF,
+        actor=Actor.staff(privacy_officer),
+        note="called back",
     )
     assert case.verified_by == "staff:pat" and case.verified_at is not None
     with django_capture_on_commit_callbacks(execute=True):
         case = case_complete(
-            case=case, actor=privacy_officer, resolution="We removed you from every list."
+            case=case,
+            actor=Actor.staff(privacy_officer),
+            resolution="We removed you from every list.",
         )
     assert case.status == CaseStatus.DONE and case.completed_at is not None
     answer = [m for m in smtp_server.messages if "Our answer" in m["Subject"]]
@@ -128,17 +144,27 @@ def test_each_transition_records_who_and_when_and_the_history_shows_it(
 
 
 def test_a_closed_case_takes_no_more_transitions(privacy_officer):
-    case = complaint(privacy_officer)
-    case_refuse(case=case, actor=privacy_officer, reason="We could not confirm who you are.")
+    case = complaint(Actor.staff(privacy_officer))
+    case_refuse(
+        case=case, actor=Actor.staff(privacy_officer), reason="We could not confirm who you are."
+    )
     with pytest.raises(CaseClosed):
-        case_complete(case=case, actor=privacy_officer)
+        case_complete(case=case, actor=Actor.staff(privacy_officer))
     with pytest.raises(ValueError):
-        case_refuse(case=complaint(privacy_officer), actor=privacy_officer, reason=" ")
+        case_refuse(
+            case=complaint(Actor.staff(privacy_officer)),
+            actor=Actor.staff(privacy_officer),
+            reason=" ",
+        )
 
 
 def test_only_case_workers_can_own_a_case(privacy_officer, marketer):
     with pytest.raises(PermissionDenied):
-        case_assign(case=complaint(privacy_officer), owner=marketer, actor=privacy_officer)
+        case_assign(
+            case=complaint(Actor.staff(privacy_officer)),
+            owner=marketer,
+            actor=Actor.staff(privacy_officer),
+        )
 
 
 # --- Reminders -----------------------------------------------------------------------------
@@ -153,8 +179,8 @@ def test_reminders_come_a_week_before_two_days_before_and_when_overdue(
 ):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
-    case = complaint(privacy_officer)
-    case_assign(case=case, owner=privacy_officer, actor=privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
+    case_assign(case=case, owner=privacy_officer, actor=Actor.staff(privacy_officer))
     assert case_reminders_send() == 0  # 30 days left
     time_machine.move_to(start + timedelta(days=24), tick=False)  # six days left
     assert case_reminders_send() == 1
@@ -175,7 +201,7 @@ def test_reminders_come_a_week_before_two_days_before_and_when_overdue(
 def test_a_case_without_owner_reminds_every_privacy_officer(privacy_officer, time_machine):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
-    complaint(privacy_officer)
+    complaint(Actor.staff(privacy_officer))
     time_machine.move_to(start + timedelta(days=29), tick=False)
     case_reminders_send()
     assert [message.to for message in reminders()] == ["pat@letsgonex.com"]
@@ -184,14 +210,14 @@ def test_a_case_without_owner_reminds_every_privacy_officer(privacy_officer, tim
 def test_a_closed_case_is_not_reminded(privacy_officer, time_machine):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
-    case = complaint(privacy_officer)
-    case_complete(case=case, actor=privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
+    case_complete(case=case, actor=Actor.staff(privacy_officer))
     time_machine.move_to(start + timedelta(days=40), tick=False)
     assert case_reminders_send() == 0
 
 
 def test_pledge_cases_remind_runs_the_same_service(privacy_officer, capsys):
-    case = complaint(privacy_officer)
+    case = complaint(Actor.staff(privacy_officer))
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timedelta(hours=1))
     call_command("cases", "remind")
     assert "reminded 1 case" in capsys.readouterr().out

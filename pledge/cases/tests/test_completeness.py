@@ -24,6 +24,7 @@ from pledge.people.models import PersonNameToken, Tombstone
 from pledge.people.optouts import contact_suppressed, tombstone_find
 from pledge.people.registry import covered_models, providers, registry_export
 from pledge.people.services import NAME_CONTEXT
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_verify
 from pledge.vault.keys import current_ring, name_tokens, normalise_email, normalise_phone
 from pledge.vault.models import AuditEntry
@@ -111,7 +112,7 @@ def test_the_export_contains_every_record_of_every_personal_table(ada, bo, priva
     assert not empty, f"providers that found nothing of a seeded person: {empty}"
 
     case = Case.objects.filter(person=ada.person).first()
-    archive = rights_archive(person=ada.person, actor=privacy_officer, case=case)
+    archive = rights_archive(person=ada.person, actor=Actor.staff(privacy_officer), case=case)
     with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
         names = set(zipped.namelist())
         data = zipped.read("data.json").decode()
@@ -141,7 +142,7 @@ def test_erasure_leaves_nothing_but_what_the_law_holds(
     }
     case = deletion_case(ada.person, privacy_officer)
     with django_capture_on_commit_callbacks(execute=True):  # files go, mail leaves, on commit
-        report = rights_erase(person=ada.person, actor=privacy_officer, case=case)
+        report = rights_erase(person=ada.person, actor=Actor.staff(privacy_officer), case=case)
 
     # Every provider now finds nothing for the person.
     after = registry_export(ada.person)

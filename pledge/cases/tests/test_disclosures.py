@@ -15,7 +15,7 @@ from pledge.inventory.services import policy_publish
 from pledge.people.models import OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
 from pledge.people.tests.factories import demo_requester
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
@@ -50,7 +50,7 @@ def rows(share) -> list[dict]:
 def test_a_processor_file_holds_only_its_declared_categories_and_logs_each_person_p12(
     people, privacy_officer
 ):
-    share = share_export(key="list_purchase", actor=privacy_officer)
+    share = share_export(key="list_purchase", actor=Actor.staff(privacy_officer))
     assert share.columns == ["name", "email", "organisation"]  # no phone: not declared
     exported = rows(share)
     assert {row["email"] for row in exported} == {"ada@acme-robots.cn", "bo@acme-robots.cn"}
@@ -66,7 +66,7 @@ def test_a_processor_file_holds_only_its_declared_categories_and_logs_each_perso
 
 
 def test_whoever_may_not_be_contacted_for_sales_is_left_out_p01(people, privacy_officer):
-    share = share_export(key="lead_generation", actor=privacy_officer)
+    share = share_export(key="lead_generation", actor=Actor.staff(privacy_officer))
     assert "quiet@acme-robots.cn" not in share.csv()
     assert share.not_allowed == 1
     assert not Disclosure.objects.filter(person=people["quiet"]).exists()
@@ -77,11 +77,11 @@ def test_an_affiliate_file_leaves_out_who_opted_out_of_affiliate_sharing_p14(
 ):
     opt_out_set(
         kind=OptOutKind.AFFILIATE_SHARING,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel=OptOutChannel.PORTAL,
         person=people["bo"],
     )
-    share = share_export(key="group", actor=privacy_officer)
+    share = share_export(key="group", actor=Actor.staff(privacy_officer))
     emails = {row["email"] for row in rows(share)}
     assert "bo@acme-robots.cn" not in emails and "ada@acme-robots.cn" in emails
     assert share.opted_out == 1
@@ -91,16 +91,16 @@ def test_an_affiliate_file_leaves_out_who_opted_out_of_affiliate_sharing_p14(
 def test_a_whole_organisation_opting_out_empties_the_affiliate_file_p14(people, privacy_officer):
     opt_out_set(
         kind=OptOutKind.AFFILIATE_SHARING,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel=OptOutChannel.EMAIL,
         organization=people["ada"].organization,
     )
-    assert rows(share_export(key="group", actor=privacy_officer)) == []
+    assert rows(share_export(key="group", actor=Actor.staff(privacy_officer))) == []
 
 
 def test_an_undeclared_recipient_is_refused_naming_the_declared_ones(people, privacy_officer):
     with pytest.raises(ValidationError, match="list_purchase"):
-        share_export(key="data_broker", actor=privacy_officer)
+        share_export(key="data_broker", actor=Actor.staff(privacy_officer))
     assert not Disclosure.objects.exists()
 
 
@@ -140,7 +140,7 @@ def test_a_disclosure_outside_the_declared_recipients_needs_a_legal_basis_and_do
             basis=basis,
             categories=categories,
             reference=reference,
-            actor=privacy_officer,
+            actor=Actor.staff(privacy_officer),
         )
     assert not Disclosure.objects.exists()
 
@@ -152,7 +152,7 @@ def test_a_legal_disclosure_is_logged_and_audited_without_its_values(people, pri
         basis="court_order",
         categories=["user.contact.email", "user.name"],
         reference="(2026) Yue 03 No. 17",
-        actor=privacy_officer,
+        actor=Actor.staff(privacy_officer),
     )
     assert disclosure.categories == ["user.contact.email", "user.name"]
     entry = AuditEntry.objects.get(action="disclosure.recorded")
@@ -206,7 +206,7 @@ def test_pledge_share_writes_the_file_and_names_a_wrong_recipient(people, tmp_pa
     call_command("share", "list_purchase", output=str(output))
     assert output.read_text(encoding="utf-8").splitlines()[0] == "name,email,organisation"
     assert "2 people" in capsys.readouterr().err
-    assert Disclosure.objects.filter(actor_label="system").count() == 2
+    assert Disclosure.objects.filter(actor_label="system:share").count() == 2
     with pytest.raises(CommandError, match="Declared: "):
         call_command("share", "data_broker")
 
@@ -235,7 +235,7 @@ def test_a_formula_name_reaches_the_recipient_as_text_and_phones_stay_whole(
             name=FORMULA_NAME,
             phone=phone,
         )
-    share = share_export(key="lead_generation", actor=privacy_officer)
+    share = share_export(key="lead_generation", actor=Actor.staff(privacy_officer))
     by_email = {row["email"]: row for row in rows(share)}
     assert by_email["eve@acme-robots.cn"]["name"] == "'" + FORMULA_NAME
     assert by_email["eve@acme-robots.cn"]["phone"] == "+86 139 0000 0000"

@@ -15,7 +15,7 @@ from pledge.cases.services import case_identity_set, case_open
 from pledge.mail.models import Message
 from pledge.people.models import OptOut, Person
 from pledge.people.services import person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -25,14 +25,16 @@ EMAIL = "li.lei@acme-robots.cn"
 
 @pytest.fixture
 def li():
-    return person_upsert(actor=SYSTEM, source="web_form", email=EMAIL, name="Li Lei")[0]
+    return person_upsert(actor=Actor.system("test"), source="web_form", email=EMAIL, name="Li Lei")[
+        0
+    ]
 
 
 def opened(kind="access", **extra):
     return case_open(
         kind=kind,
         channel="email",
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         requester_email=EMAIL,
         language="en",
         acknowledge=False,
@@ -110,7 +112,9 @@ def test_nothing_acts_on_the_data_before_the_identity_is_verified(li, client_for
 def test_staff_correct_nothing_a_form_would_refuse(li, client_for, privacy_officer):
     """I5 by the staff's door: a name with a line break is refused with a message, not a 500."""
     case = opened("correction", person=li)
-    case_identity_set(case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer)
+    case_identity_set(
+        case=case, identity=Identity.VERIFIED_STAFF, actor=Actor.staff(privacy_officer)
+    )
     url = f"/en/console/cases/{case.public_id}/"
     response = client_for(privacy_officer).post(
         url, {"action": "correct", "name": "Li\r\nBcc: x@example.com"}
@@ -124,7 +128,9 @@ def test_staff_actions_run_through_the_portal_services(
     li, client_for, privacy_officer, django_capture_on_commit_callbacks
 ):
     case = opened("do_not_contact", person=li)
-    case_identity_set(case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer)
+    case_identity_set(
+        case=case, identity=Identity.VERIFIED_STAFF, actor=Actor.staff(privacy_officer)
+    )
     client = client_for(privacy_officer)
     url = f"/en/console/cases/{case.public_id}/"
     client.post(url, {"action": "opt_out", "kind": "do_not_contact", "scope": "organisation"})
@@ -152,7 +158,9 @@ def test_staff_actions_run_through_the_portal_services(
 
 def test_staff_erase_through_the_case(li, client_for, privacy_officer):
     case = opened("deletion", person=li)
-    case_identity_set(case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer)
+    case_identity_set(
+        case=case, identity=Identity.VERIFIED_STAFF, actor=Actor.staff(privacy_officer)
+    )
     client = client_for(privacy_officer)
     url = f"/en/console/cases/{case.public_id}/"
     assert client.post(url, {"action": "erase", "confirm": "no"}).status_code == 400
@@ -168,7 +176,7 @@ def test_a_guardian_case_needs_the_guardian_verified_before_a_link(li, client_fo
     case = case_open(
         kind="access",
         channel="guardian",
-        actor="guardian",
+        actor=Actor.visitor("guardian"),
         requester_email="parent@family-mail.cn",
         subject_email=EMAIL,
         acknowledge=False,

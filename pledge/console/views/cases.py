@@ -1,7 +1,9 @@
 """The privacy officer's queue: every request and complaint as a case, soonest deadline first.
 
 The actions on a case (export, correct, withdraw, opt out, erase) call the same services as the
-portal, with the staff member as the actor; each is audited on the case and the person.
+portal, with the staff member as the actor; each is audited on the case and the person. The
+services refuse a case that is not open, not verified or about someone else
+(``pledge.cases.rights.authorise``): the page shows their sentence, in the reader's language.
 """
 
 import uuid
@@ -18,13 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from pledge.cases import kinds
 from pledge.cases.models import Case, CaseChannel, Identity
 from pledge.cases.rights import (
+    Refused,
     consents_standing,
-    named,
     rights_archive,
     rights_consent_withdraw,
     rights_correct,
     rights_erase,
     rights_opt_out,
+    subject_name,
 )
 from pledge.cases.services import (
     CaseClosed,
@@ -49,7 +52,7 @@ SHOW = {"open": _("Open"), "overdue": _("Overdue"), "all": _("All")}
 def case_list(request):
     show = request.GET.get("show", "open")
     show = show if show in SHOW else "open"
-    cases = list(cases_queue(actor=request.user, show=show)[:200])
+    cases = list(cases_queue(actor=request.actor, show=show)[:200])
     names = dict(kinds.case_kinds())
     for case in cases:
         case.kind_name = names.get(case.kind, case.kind)
@@ -106,7 +109,7 @@ def case_new(request):
         initial = {"requester_email": person.email, "language": person.language}
     form = CaseForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        case = case_open(actor=request.user, **form.cleaned_data)
+        case = case_open(actor=request.actor, **form.cleaned_data)
         return redirect("console:case", public_id=case.public_id)
     status = 400 if form.is_bound else 200
     return render(request, "console/case_new.html", {"form": form}, status=status)
@@ -136,7 +139,7 @@ def action(name):
 def assign(request, case):
     owner_id = request.POST.get("owner", "")
     owner = case_workers().filter(pk=owner_id).first() if owner_id else None
-    case_assign(case=case, owner=owner, actor=request.user)
+    case_assign(case=case, owner=owner, actor=request.actor)
     return _("Assigned.")
 
 
@@ -146,33 +149,30 @@ def identity(request, case):
     if state not in (Identity.VERIFIED_STAFF, Identity.FAILED, Identity.UNVERIFIED):
         raise ValueError(state)
     case_identity_set(
-        case=case, identity=state, actor=request.user, note=request.POST.get("note", "")[:2000]
+        case=case,
+        identity=state,
+        actor=request.actor,
+        note=request.POST.get("note", "")[:2000],
     )
     return _("Identity recorded.")
 
 
 @action("link")
 def link(request, case):
-    case_link_send(case=case, actor=request.user)
+    case_link_send(case=case, actor=request.actor)
     return _("A link is on its way to the requester.")
 
 
 @action("complete")
 def complete(request, case):
-    case_complete(case=case, actor=request.user, resolution=request.POST.get("resolution", ""))
+    case_complete(case=case, actor=request.actor, resolution=request.POST.get("resolution", ""))
     return _("The case is done.")
 
 
 @action("refuse")
 def refuse(request, case):
-    case_refuse(case=case, actor=request.user, reason=request.POST.get("reason", ""))
+    case_refuse(case=case, actor=request.actor, reason=request.POST.get("reason", ""))
     return _("The case is refused; the requester is told why.")
-
-
-def verified_person(case) -> Person:
-    if case.person is None or not case.is_verified:
-        raise ValueError("verify the requester and link the person first")
-    return case.person
 
 
 @action("correct")
@@ -180,16 +180,16 @@ def correct(request, case):
     changes = {
         key: request.POST[key] for key in ("name", "phone", "language") if request.POST.get(key)
     }
-    rights_correct(person=verified_person(case), changes=changes, actor=request.user, case=case)
+    rights_correct(person=case.person, changes=changes, actor=request.actor, case=case)
     return _("Corrected.")
 
 
 @action("withdraw")
 def withdraw(request, case):
     rights_consent_withdraw(
-        person=verified_person(case),
+        person=case.person,
         subject=request.POST.get("subject", ""),
-        actor=request.user,
+        actor=request.actor,
         case=case,
     )
     return _("Consent withdrawn.")
@@ -198,11 +198,11 @@ def withdraw(request, case):
 @action("opt_out")
 def opt_out(request, case):
     rights_opt_out(
-        person=verified_person(case),
+        person=case.person,
         kind=request.POST.get("kind", ""),
         scope=request.POST.get("scope", "person"),
         lift=request.POST.get("lift") == "1",
-        actor=request.user,
+        actor=request.actor,
         case=case,
     )
     return _("Opt-out recorded.")
@@ -211,8 +211,8 @@ def opt_out(request, case):
 @action("erase")
 def erase(request, case):
     if request.POST.get("confirm") != "erase":
-        raise ValueError("type erase to confirm")
-    rights_erase(person=verified_person(case), actor=request.user, case=case)
+        raise ValueError(_("Type erase to confirm."))
+    rights_erase(person=case.person, actor=request.actor, case=case)
     return _("Erased. The certificate is on its way to the person.")
 
 
@@ -226,6 +226,8 @@ def case_detail(request, public_id):
             raise Http404("no such action")
         try:
             message = handler(request, case)
+        except Refused as refused:  # no case, not verified, another person's: say which
+            error = str(refused)
         except PermissionDenied:
             raise
         except (ValueError, CaseClosed) as problem:
@@ -233,7 +235,7 @@ def case_detail(request, public_id):
         except ValidationError as refused:  # a correction a form would refuse
             error = " ".join(refused.messages)
         case.refresh_from_db()
-    case = case_view(case=case, actor=request.user)
+    case = case_view(case=case, actor=request.actor)
     person = case.person
     return render(
         request,
@@ -247,7 +249,7 @@ def case_detail(request, public_id):
             "error": error,
             "now": timezone.now(),
             "consents": [
-                {"consent": consent, "name": named("subject", consent.subject)}
+                {"consent": consent, "name": subject_name(consent.subject)}
                 for consent in (consents_standing(person) if person else [])
             ],
             "opt_out_kinds": [(kind, OptOutKind(kind).label) for kind in kinds.opt_out_kinds()],
@@ -264,9 +266,10 @@ def case_detail(request, public_id):
 def case_export(request, public_id):
     """The person's download, for staff to send when the request came by email or post."""
     case = get_object_or_404(Case, public_id=public_id)
-    if case.person is None or not case.is_verified:
-        raise Http404("verify the requester and link the person first")
-    archive = rights_archive(person=case.person, actor=request.user, case=case)
+    try:
+        archive = rights_archive(person=case.person, actor=request.actor, case=case)
+    except Refused as refused:  # nothing to download on this case (yet): say why
+        raise Http404(str(refused)) from None
     response = HttpResponse(archive.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
     return response

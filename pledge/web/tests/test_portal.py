@@ -24,7 +24,7 @@ from pledge.people.gate import may
 from pledge.people.models import Consent, OptOut, Person
 from pledge.people.optouts import contact_suppressed, opted_out
 from pledge.people.services import consent_record, person_find_by_email, person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -40,7 +40,7 @@ def human() -> dict:
 @pytest.fixture
 def mei():
     person, _ = person_upsert(
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         source="web_form",
         email=EMAIL,
         name="Han Mei",
@@ -55,7 +55,7 @@ def mei():
         text="Send me the Gonex newsletter",
         language="en",
         method="form",
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         form="newsletter",
     )
     Subscription.objects.create(
@@ -164,12 +164,14 @@ def test_a_forged_or_expired_link_opens_nothing(mei, client, portal_url):
 
 def test_a_link_opens_only_its_own_persons_data(mei, client):
     """SECURITY.md Z2: a link grants one person's data, whatever a service is handed."""
-    person_upsert(actor=SYSTEM, source="web_form", email="other@else-works.cn")
-    _link, token = link_create(email="other@else-works.cn", language="en", actor=SYSTEM)
+    person_upsert(actor=Actor.system("test"), source="web_form", email="other@else-works.cn")
+    _link, token = link_create(
+        email="other@else-works.cn", language="en", actor=Actor.system("test")
+    )
     page = client.get(f"/en/privacy/my-data/{token}/").text
     assert "Han Mei" not in page and "other@else-works.cn" in page
     with pytest.raises(NotYours):
-        rights_erase(person=mei, actor=link_open(token))
+        rights_erase(person=mei, actor=link_open(token).actor)
     assert Person.objects.filter(pk=mei.pk).exists()
 
 
@@ -200,7 +202,8 @@ def test_correcting_details_changes_them_and_says_which_not_what(mei, client, po
     assert (mei.name, mei.phone, mei.language) == ("Han Meimei", "", "zh-hans")
     entry = AuditEntry.objects.get(action="person.corrected")
     assert entry.details == {"fields": ["name", "phone", "language"]}
-    assert entry.actor_label == "person"
+    link = PortalLink.objects.get()
+    assert entry.actor_label == f"person:{link.public_id}"  # exactly whose link
 
 
 @pytest.mark.parametrize(
@@ -276,7 +279,7 @@ def test_what_only_the_old_address_found_follows_the_person(
     mei, client, portal_url, smtp_server, django_capture_on_commit_callbacks
 ):
     # A link asked for before Mei was on record: linked to no one, found by the address.
-    early, _ = link_create(email=EMAIL, language="en", actor="visitor", person=None)
+    early, _ = link_create(email=EMAIL, language="en", actor=Actor.visitor("test"), person=None)
     _, confirm_url = change_email(
         client, portal_url, smtp_server, django_capture_on_commit_callbacks
     )
@@ -311,7 +314,9 @@ def test_an_address_held_for_someone_else_is_refused_with_what_to_do(
     _, confirm_url = change_email(
         client, portal_url, smtp_server, django_capture_on_commit_callbacks
     )
-    person_upsert(actor=SYSTEM, source="web_form", email=NEW_EMAIL, name="Someone Else")
+    person_upsert(
+        actor=Actor.system("test"), source="web_form", email=NEW_EMAIL, name="Someone Else"
+    )
     response = client.post(confirm_url)
     assert response.status_code == 400
     assert "Ask us" in response.text
@@ -372,7 +377,9 @@ def test_a_do_not_contact_from_the_portal_stops_every_contact_through_the_gate(
     mei, client, portal_url
 ):
     """P01: the purpose gate, which every outbound path asks, refuses contact uses."""
-    colleague, _ = person_upsert(actor=SYSTEM, source="web_form", email="wu@acme-robots.cn")
+    colleague, _ = person_upsert(
+        actor=Actor.system("test"), source="web_form", email="wu@acme-robots.cn"
+    )
     for person in (mei, colleague):  # both asked to hear from sales, on a form
         consent_record(
             person=person,
@@ -381,7 +388,7 @@ def test_a_do_not_contact_from_the_portal_stops_every_contact_through_the_gate(
             text="Contact me about a demo",
             language="en",
             method="form",
-            actor=SYSTEM,
+            actor=Actor.system("test"),
         )
     assert may(mei, "sales") and may(colleague, "sales")
     client.post(portal_url + "opt-outs/", {"kind": "do_not_contact", "scope": "person"})
@@ -420,7 +427,7 @@ def test_a_new_form_after_erasure_is_a_new_record(mei, client, portal_url):
     consented record, and an opt-out that stood at erasure still stands."""
     client.post(portal_url + "opt-outs/", {"kind": "do_not_contact", "scope": "person"})
     client.post(portal_url + "erase/", {"confirm": "on"})
-    returning, created = person_upsert(actor="visitor", source="web_form", email=EMAIL)
+    returning, created = person_upsert(actor=Actor.visitor("test"), source="web_form", email=EMAIL)
     assert created and returning.public_id != mei.public_id
     assert returning.name == "" and not returning.consents.exists()
     assert returning.do_not_contact
@@ -430,7 +437,11 @@ def test_an_import_does_not_bring_an_erased_person_back(mei, client, portal_url)
     client.post(portal_url + "erase/", {"confirm": "on"})
     csv = f"email,name\n{EMAIL.upper()},Han Mei\nfresh@acme-robots.cn,Fresh Face\n".encode()
     import_file(
-        csv, source="third_parties", basis="legitimate_interests", file_name="l.csv", actor=SYSTEM
+        csv,
+        source="third_parties",
+        basis="legitimate_interests",
+        file_name="l.csv",
+        actor=Actor.system("test"),
     )
     assert person_find_by_email(EMAIL) is None
     assert person_find_by_email("fresh@acme-robots.cn") is not None
@@ -457,7 +468,7 @@ def test_a_guardian_asks_for_a_minor_and_acts_once_verified(
     client, privacy_officer, smtp_server, django_capture_on_commit_callbacks
 ):
     minor, _ = person_upsert(
-        actor=SYSTEM, source="web_form", email="kid@family-mail.cn", name="Xiao Li"
+        actor=Actor.system("test"), source="web_form", email="kid@family-mail.cn", name="Xiao Li"
     )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -475,20 +486,25 @@ def test_a_guardian_asks_for_a_minor_and_acts_once_verified(
     assert case.person == minor and case.identity == Identity.UNVERIFIED
     assert ["parent@family-mail.cn"] in [m.recipients for m in smtp_server.messages]  # told
     with pytest.raises(ValueError):  # not before staff verified the guardian
-        case_link_send(case=case, actor=privacy_officer)
+        case_link_send(case=case, actor=Actor.staff(privacy_officer))
     case_identity_set(
-        case=case, identity=Identity.VERIFIED_STAFF, actor=privacy_officer, note="birth record"
+        case=case,
+        identity=Identity.VERIFIED_STAFF,
+        actor=Actor.staff(privacy_officer),
+        note="birth record",
     )
     with django_capture_on_commit_callbacks(execute=True):
-        case_link_send(case=case, actor=privacy_officer)
+        case_link_send(case=case, actor=Actor.staff(privacy_officer))
     url = link_from(smtp_server.messages[-1])
     assert smtp_server.messages[-1].recipients == ["parent@family-mail.cn"]
+    guardian_link = PortalLink.objects.get(case=case)
     assert "Xiao Li" in client.get(url).text
     client.post(url + "erase/", {"confirm": "on"})
     assert not person_find_by_email("kid@family-mail.cn")
     case.refresh_from_db()
     assert case.status == CaseStatus.DONE  # the guardian's own case, completed by the erasure
-    assert AuditEntry.objects.get(action="person.erased").actor_label == "guardian"
+    erased = AuditEntry.objects.get(action="person.erased")
+    assert erased.actor_label == f"guardian:{guardian_link.public_id}"
 
 
 def test_a_staff_verification_link_verifies_the_requester(
@@ -499,19 +515,22 @@ def test_a_staff_verification_link_verifies_the_requester(
     case = case_open(
         kind="correction",
         channel="email",
-        actor=privacy_officer,
+        actor=Actor.staff(privacy_officer),
         requester_email=EMAIL,
         acknowledge=False,
     )
     with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
-        case_link_send(case=case, actor=privacy_officer)  # from the English console ...
+        case_link_send(
+            case=case, actor=Actor.staff(privacy_officer)
+        )  # from the English console ...
     case.refresh_from_db()
     assert case.identity == Identity.LINK_SENT
     link = link_from(smtp_server.messages[-1])
     assert not link.startswith("/en/")  # ... for a request in Chinese: the page opens in Chinese
     client.get(link)
     case.refresh_from_db()
-    assert case.identity == Identity.VERIFIED_EMAIL and case.verified_by == "person"
+    assert case.identity == Identity.VERIFIED_EMAIL
+    assert case.verified_by == f"person:{PortalLink.objects.get(case=case).public_id}"
 
 
 def test_no_log_line_carries_a_link_token(mei, client, portal_url):

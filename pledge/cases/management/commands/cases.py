@@ -24,7 +24,7 @@ def portal_link_mail_purge(*, dry_run: bool = False) -> int:
 
 def closed_cases_purge(*, dry_run: bool = False) -> int:
     """Cases closed longer ago than the rights_requests legal hold keeps them (3 years for
-    Gonex), and the erasure certificates kept with them."""
+    the organisation), and the erasure certificates kept with them."""
     hold = current_inventory().legal_holds.get(HOLD)
     if hold is None or not hold.days:
         return 0
