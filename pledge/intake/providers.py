@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import upload_delete, upload_read
-from pledge.people.registry import PersonalDataProvider, exempt_register, provider_register
+from pledge.people.registry import (
+    PersonalDataProvider,
+    TimelineEntry,
+    exempt_register,
+    provider_register,
+    when,
+)
 from pledge.vault.keys import normalise_email
-
-
-def when(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def submissions_of(person):
@@ -36,6 +38,23 @@ def submissions_export(person) -> list[dict]:
             "at": when(submission.created_at),
         }
         for submission in submissions_of(person).order_by("created_at", "id")
+    ]
+
+
+def submissions_timeline(person) -> list[TimelineEntry]:
+    """Each form the person sent, with their answers, its source and its policy version."""
+    return [
+        TimelineEntry(
+            at=submission.created_at,
+            kind="submission",
+            summary=submission.form,
+            detail=", ".join(
+                f"{key}: {value}" for key, value in sorted(submission.answers.items())
+            ),
+            source=submission.source,
+            policy_version=submission.policy_version,
+        )
+        for submission in Submission.objects.filter(person_id=person.pk)
     ]
 
 
@@ -161,6 +180,7 @@ def register() -> None:
             export=submissions_export,
             erase=submissions_erase,
             files=submissions_files,
+            timeline=submissions_timeline,
             labels={
                 "form": _("Form"),
                 "answers": _("Your answers"),

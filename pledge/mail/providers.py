@@ -9,13 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from pledge.logs import redact
 from pledge.mail.models import Message, Subscription, SubscriptionRequest
 from pledge.mail.services import message_shown
-from pledge.people.registry import PersonalDataProvider, provider_register
+from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register, when
 from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import normalise_email
-
-
-def when(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 def messages_of(person):
@@ -45,6 +41,20 @@ def messages_export(person) -> list[dict]:
             "sent_at": when(message.sent_at),
         }
         for message in messages_of(person).order_by("created_at", "id")
+    ]
+
+
+def messages_timeline(person) -> list[TimelineEntry]:
+    """The emails sent to the person: subject, status and kind (the body is in the outbox)."""
+    return [
+        TimelineEntry(
+            at=message.created_at,
+            kind="email",
+            summary=message.subject,
+            detail=message.get_status_display(),
+            source=message.kind,
+        )
+        for message in Message.objects.filter(person_id=person.pk)
     ]
 
 
@@ -108,6 +118,7 @@ def register() -> None:
             models=("mail.Message",),
             export=messages_export,
             erase=messages_erase,
+            timeline=messages_timeline,
             labels={
                 "kind": _("Kind"),
                 "to": _("To"),

@@ -14,4 +14,10 @@ class MeetingsConfig(AppConfig):
 
         from pledge.meetings.providers import register
 
-        register()
+        register()  # leads, notes and meetings: export, erasure, and their timeline entries
+
+        from pledge.meetings.leads import person_access_through_leads
+        from pledge.people.registry import person_access_register
+
+        # An expert opens the people of their own leads (people's person page knows no leads).
+        person_access_register("meetings.leads", person_access_through_leads)

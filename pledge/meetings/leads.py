@@ -9,14 +9,16 @@ has waited longest since their last lead.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead, LeadNote, LeadStatus
-from pledge.vault.access import SYSTEM, access_require, has_access, refuse
+from pledge.people.registry import DO_NOT_CONTACT
+from pledge.vault.access import access_require, has_access, refuse
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 
 SALES_FORMS = ("demo", "interest", "contact")
@@ -29,10 +31,15 @@ def lead_from_submission(sender, *, submission, person, **kwargs) -> Lead | None
     lead = Lead.objects.create(
         submission=submission, person=person, form=submission.form, language=submission.language
     )
-    audit_record(actor=SYSTEM, action="lead.created", target=lead, details={"form": lead.form})
+    audit_record(
+        actor=Actor.system("leads.assign"),
+        action="lead.created",
+        target=lead,
+        details={"form": lead.form},
+    )
     expert = expert_next_for(lead)
     if expert is not None:
-        lead_assign(lead=lead, expert=expert, actor=SYSTEM)
+        lead_assign(lead=lead, expert=expert, actor=Actor.system("leads.assign"))
     return lead
 
 
@@ -98,7 +105,7 @@ def lead_visible_to(lead: Lead, actor) -> bool:
     return (
         has_access(actor, "work_own_leads")
         and lead.owner_id is not None
-        and (lead.owner.user_id == actor.pk)
+        and (lead.owner.user_id == actor.user_id)
     )
 
 
@@ -107,7 +114,7 @@ def leads_for(*, actor, status: str = "", form: str = "", unassigned: bool = Fal
     if has_access(actor, "view_all_leads"):
         leads = Lead.objects.all()
     elif has_access(actor, "work_own_leads"):
-        leads = Lead.objects.filter(owner__user=actor)
+        leads = Lead.objects.filter(owner__user=actor.user)
     else:
         refuse(actor, "work_own_leads")
     if status:
@@ -141,7 +148,7 @@ def lead_note_add(*, lead: Lead, text: str, actor) -> LeadNote:
         raise ValidationError(_("Write the note first."))
     lead_access_check(lead, actor)
     with transaction.atomic():
-        note = LeadNote.objects.create(lead=lead, author=actor, text=text[:5000])
+        note = LeadNote.objects.create(lead=lead, author=actor.user, text=text[:5000])
         audit_record(actor=actor, action="lead.note_added", target=lead)
     return note
 
@@ -153,7 +160,20 @@ def lead_access_check(lead: Lead, actor) -> None:
 
 def person_visible_to_expert(person, actor) -> bool:
     """An expert may see the people of their own leads, and no one else (P22)."""
-    return Lead.objects.filter(Q(person=person) & Q(owner__user=actor)).exists()
+    return (
+        has_access(actor, "work_own_leads")
+        and Lead.objects.filter(person=person, owner__user_id=actor.user_id).exists()
+    )
+
+
+def person_access_through_leads(actor, *, purpose, person=None, organization=None) -> bool:
+    """people's access grant (registered in ``MeetingsConfig.ready``), beside ``view_person``:
+    an expert may open, and mark not to be contacted, the people of their own leads; whoever
+    sees all leads (the administrator) may mark anyone, or any organisation, not to be
+    contacted, but opens no one's page through this."""
+    if purpose == DO_NOT_CONTACT and has_access(actor, "view_all_leads"):
+        return True
+    return person is not None and person_visible_to_expert(person, actor)
 
 
 def leads_today(*, actor) -> dict:

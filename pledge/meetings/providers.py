@@ -5,15 +5,12 @@ A lead hangs off its submission, so this provider erases before intake's (``orde
 counts then say what went, rather than vanishing in intake's cascade.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from pledge.meetings.models import Lead, LeadNote, Meeting
 from pledge.meetings.scheduling import meeting_withdraw_for_erasure
-from pledge.people.registry import PersonalDataProvider, provider_register
-
-
-def when(value) -> str | None:
-    return value.isoformat() if value else None
+from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register, when
 
 
 def leads_of(person):
@@ -49,6 +46,30 @@ def leads_export(person) -> list[dict]:
     return records
 
 
+def leads_timeline(person) -> list[TimelineEntry]:
+    """Each lead made of the person's forms (a link to its page), and each demo booked."""
+    entries = [
+        TimelineEntry(
+            at=lead.created_at,
+            kind="lead",
+            summary=lead.form,
+            detail=lead.get_status_display(),
+            link=reverse("console:lead", args=[lead.public_id]),
+        )
+        for lead in leads_of(person)
+    ]
+    entries += [
+        TimelineEntry(
+            at=meeting.starts_at,
+            kind="meeting",
+            summary=meeting.get_mode_display(),
+            detail=f"{meeting.get_status_display()} · {meeting.expert.display_name}",
+        )
+        for meeting in Meeting.objects.filter(lead__person_id=person.pk).select_related("expert")
+    ]
+    return entries
+
+
 def leads_erase(person) -> int:
     """Leads, their notes and their meetings; an upcoming demo is first called off in the
     expert's calendar (a CANCEL that names no one)."""
@@ -73,6 +94,7 @@ def register() -> None:
             models=("meetings.Lead", "meetings.LeadNote", "meetings.Meeting"),
             export=leads_export,
             erase=leads_erase,
+            timeline=leads_timeline,
             labels={
                 "record": _("Record"),
                 "form": _("Form"),

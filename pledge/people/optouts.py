@@ -5,14 +5,24 @@ Every outbound path asks ``opted_out(person, kind)`` (or filters with ``people_n
 before it contacts, shares or identifies anyone; ``contact_suppressed(email)`` answers the same
 for an address that belongs to no person (erased, or never known). Setting and lifting go
 through ``opt_out_set`` / ``opt_out_lift``: recorded with who, when and through which channel,
-audited, and mirrored on the ``do_not_contact`` flags.
+audited, and mirrored on the ``do_not_contact`` flags. The console's switch on a person's or an
+organisation's page is ``do_not_contact_set``.
 """
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from pledge.people.models import OptOut, OptOutKind, Organization, Person, Tombstone
+from pledge.people.models import (
+    OptOut,
+    OptOutChannel,
+    OptOutKind,
+    Organization,
+    Person,
+    Tombstone,
+)
+from pledge.people.registry import DO_NOT_CONTACT, person_access_granted
+from pledge.vault.access import has_access, refuse
 from pledge.vault.audit import actor_label, audit_record
 from pledge.vault.keys import current_ring, normalise_email
 
@@ -174,3 +184,40 @@ def opt_outs_restore(*, person: Person, actor) -> None:
     for kind in tombstone.opt_outs if tombstone else []:
         if kind in OptOutKind.values:
             opt_out_set(kind=kind, actor=actor, channel="erasure", person=person)
+
+
+def do_not_contact_set(
+    *,
+    value: bool,
+    actor,
+    person: Person | None = None,
+    organization: Organization | None = None,
+    reason: str = "",
+) -> None:
+    """Mark a person, or a whole organisation, as not to be contacted (P01), or clear it.
+
+    The privacy officer (``view_person``) may; so may whom a rule registered by an app above
+    allows (meetings: the administrator, and an expert for the people of their own leads, who
+    often say it to them first).
+    """
+    target = person or organization
+    allowed = has_access(actor, "view_person") or person_access_granted(
+        actor, purpose=DO_NOT_CONTACT, person=person, organization=organization
+    )
+    if not allowed:
+        refuse(actor, "view_person", target=target)
+    subject = {"person": person} if person is not None else {"organization": organization}
+    with transaction.atomic():
+        # One record of opt-outs, with who and when, whichever page set it (people.OptOut).
+        if value:
+            opt_out_set(
+                kind=OptOutKind.DO_NOT_CONTACT, actor=actor, channel=OptOutChannel.STAFF, **subject
+            )
+        else:
+            opt_out_lift(kind=OptOutKind.DO_NOT_CONTACT, actor=actor, **subject)
+        audit_record(
+            actor=actor,
+            action="do_not_contact.set" if value else "do_not_contact.cleared",
+            target=target,
+            reason=reason,
+        )

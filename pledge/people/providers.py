@@ -12,14 +12,11 @@ from pledge.people.models import Account, Consent, OptOut, Person, PersonNameTok
 from pledge.people.registry import (
     Erased,
     PersonalDataProvider,
+    TimelineEntry,
     exempt_register,
     provider_register,
+    when,
 )
-
-
-def when(value) -> str | None:
-    return value.isoformat() if value else None
-
 
 # --- The person ----------------------------------------------------------------------------
 
@@ -78,6 +75,21 @@ def consents_export(person: Person) -> list[dict]:
             "at": when(consent.created_at),
         }
         for consent in Consent.objects.filter(person_id=person.pk).order_by("created_at", "id")
+    ]
+
+
+def consents_timeline(person: Person) -> list[TimelineEntry]:
+    """Each consent given (+) or withdrawn (-), with the exact words, how, and the policy."""
+    return [
+        TimelineEntry(
+            at=consent.created_at,
+            kind="consent",
+            summary=("+ " if consent.granted else "- ") + consent.subject,
+            detail=consent.text,
+            source=consent.get_method_display(),
+            policy_version=consent.policy_version,
+        )
+        for consent in Consent.objects.filter(person_id=person.pk)
     ]
 
 
@@ -222,6 +234,7 @@ def register() -> None:
             models=("people.Consent",),
             export=consents_export,
             erase=consents_erase,
+            timeline=consents_timeline,
             labels={
                 "subject": _("What for"),
                 "granted": _("Given"),

@@ -9,6 +9,11 @@ Person, or an encrypted field) is covered by no provider and declared exempt by 
 
 The registry lives in ``people`` (the domain base) so that every app above it can register
 without an upward import. docs/personal-data.md shows how to write a provider.
+
+Beside it, the registry of access grants: who, besides the holders of ``view_person``, may open a
+person (an expert, the people of their own leads). An app above registers its rule from its
+``AppConfig.ready`` with ``person_access_register``; ``person_open`` and ``do_not_contact_set``
+ask every rule, so people knows no app's rule.
 """
 
 from collections.abc import Callable, Mapping
@@ -16,14 +21,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+def when(value) -> str | None:
+    """An instant (or a date) as an export writes it: ISO 8601, or None when there is none."""
+    return value.isoformat() if value else None
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One thing in a person's history, for the console's timeline."""
+    """One thing in a person's history, for the console's timeline (``people.timeline``)."""
 
     at: datetime
-    kind: str  # a short code, e.g. "visit", "cookie_consent"
+    kind: str  # a short code, e.g. "submission", "email", "visit", "cookie_consent"
     summary: str  # words for staff, without values the viewer may not see
-    provider: str = ""
+    provider: str = ""  # the provider's key; ``person_timeline`` fills it when left empty
+    detail: str = ""  # more words: the answers, a status
+    source: str = ""  # where the record came from (a form's source, a consent's method)
+    policy_version: int | None = None  # the policy version it was collected under
+    link: str = ""  # a console path that opens the record (a lead's page)
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,11 @@ def provider_get(key: str) -> PersonalDataProvider:
     return _providers[key]
 
 
+def provider_unregister(key: str) -> None:
+    """Remove a provider (a test's own, after it)."""
+    _providers.pop(key, None)
+
+
 def exemptions() -> list[Exemption]:
     return [_exemptions[model] for model in sorted(_exemptions)]
 
@@ -117,3 +136,33 @@ def registry_erase(person) -> dict[str, Erased]:
         outcome = provider.erase(person)
         results[provider.key] = outcome if isinstance(outcome, Erased) else Erased(removed=outcome)
     return results
+
+
+# --- Access grants: who else may open a person --------------------------------------------
+
+OPEN = "open"  # see the person's data and timeline (``person_open``)
+DO_NOT_CONTACT = "do_not_contact"  # mark them, or their organisation, not to be contacted
+
+AccessGrant = Callable[..., bool]  # grant(actor, *, purpose, person, organization) -> bool
+
+_grants: dict[str, AccessGrant] = {}
+
+
+def person_access_register(key: str, grant: AccessGrant) -> None:
+    """Register (or replace) an app's rule letting an actor without ``view_person`` act on a
+    person or an organisation. ``grant(actor, *, purpose, person, organization)`` answers True
+    to allow; ``purpose`` is ``OPEN`` or ``DO_NOT_CONTACT``, and one of ``person`` and
+    ``organization`` is None."""
+    _grants[key] = grant
+
+
+def person_access_unregister(key: str) -> None:
+    _grants.pop(key, None)
+
+
+def person_access_granted(actor, *, purpose: str, person=None, organization=None) -> bool:
+    """Whether a registered rule lets ``actor`` do ``purpose`` to the person or organisation."""
+    return any(
+        grant(actor, purpose=purpose, person=person, organization=organization)
+        for _, grant in sorted(_grants.items())
+    )

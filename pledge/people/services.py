@@ -8,8 +8,9 @@ from django.db import transaction
 
 from pledge.people.models import Consent, Organization, Person, PersonNameToken
 from pledge.people.optouts import opt_outs_restore
+from pledge.people.registry import OPEN, person_access_granted
 from pledge.people.values import validate_name, validate_phone, validate_single_line
-from pledge.vault.access import access_require
+from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.audit import audit_record
 from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import current_ring, name_tokens
@@ -96,6 +97,32 @@ def person_view(*, person: Person, actor, reason: str = "") -> Person:
     access_require(actor, "view_person", target=person)
     audit_record(actor=actor, action="person.viewed", target=person, reason=reason)
     return person
+
+
+def person_open(*, person: Person, actor, reason: str = "") -> Person:
+    """Let ``actor`` open ``person``'s page (their data and timeline), and record it (P22).
+
+    The privacy officer (``view_person``) may open anyone; others only whom a rule registered
+    by an app above allows (meetings: an expert, the people of their own leads).
+    """
+    allowed = has_access(actor, "view_person") or person_access_granted(
+        actor, purpose=OPEN, person=person
+    )
+    if not allowed:
+        refuse(actor, "view_person", target=person)
+    audit_record(actor=actor, action="person.viewed", target=person, reason=reason)
+    return person
+
+
+def organization_open(*, organization: Organization, actor) -> Organization:
+    """An organisation's page lists its people: the privacy officer's view (P01 covers it)."""
+    allowed = has_access(actor, "view_person") or person_access_granted(
+        actor, purpose=OPEN, organization=organization
+    )
+    if not allowed:
+        refuse(actor, "view_person", target=organization)
+    audit_record(actor=actor, action="organization.viewed", target=organization)
+    return organization
 
 
 # Addresses at these domains belong to people, not to the organisations they work for.

@@ -7,7 +7,7 @@ linked: they appear in the person's timeline and access export, and go with eras
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register
+from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register, when
 from pledge.tracking.models import ConsentRecord, PageView, Visitor
 from pledge.tracking.services import consent_record_export, visits_of
 
@@ -15,7 +15,7 @@ from pledge.tracking.services import consent_record_export, visits_of
 def visits_export(person) -> list[dict]:
     return [
         {
-            "time": view.at.isoformat(),
+            "time": when(view.at),
             "path": view.path,
             "referrer_domain": view.referrer_domain,
             "campaign": {
@@ -39,7 +39,7 @@ def visits_timeline(person) -> list[TimelineEntry]:
             at=view.at,
             kind="visit",
             summary=gettext("Visited %(path)s") % {"path": view.path},
-            provider="tracking.visits",
+            source="tracking.visits",
         )
         for view in visits_of(person)
     ]
@@ -66,7 +66,7 @@ def consents_timeline(person) -> list[TimelineEntry]:
             at=record.created_at,
             kind="cookie_consent",
             summary=gettext("Cookie choice: %(method)s") % {"method": record.get_method_display()},
-            provider="tracking.cookie_consents",
+            source="tracking.cookie_consents",
         )
         for record in consents_of(person)
     ]

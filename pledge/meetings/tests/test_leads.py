@@ -9,6 +9,7 @@ from pledge.mail.models import Message
 from pledge.meetings.leads import lead_note_add, lead_status_set, leads_for
 from pledge.meetings.models import Lead
 from pledge.meetings.tests.conftest import make_expert
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -63,7 +64,7 @@ def test_an_expert_sees_only_their_own_leads_by_service_and_by_url(
     request_demo(client, "b@example-co.cn")
     mine = Lead.objects.get(owner=expert)
     theirs = Lead.objects.get(owner=other_expert)
-    assert list(leads_for(actor=expert.user)) == [mine]
+    assert list(leads_for(actor=Actor.staff(expert.user))) == [mine]
     session = client_for(expert.user)
     assert session.get(f"/en/console/leads/{mine.public_id}/").status_code == 200
     assert session.get(f"/en/console/leads/{theirs.public_id}/").status_code == 403
@@ -75,8 +76,8 @@ def test_an_expert_sees_only_their_own_leads_by_service_and_by_url(
 
 def test_the_expert_works_the_lead_and_every_step_is_audited(client, policy, expert):
     lead = request_demo(client, "work@example-co.cn")
-    lead_status_set(lead=lead, status="qualified", actor=expert.user)
-    lead_note_add(lead=lead, text="Wants the service desk module.", actor=expert.user)
+    lead_status_set(lead=lead, status="qualified", actor=Actor.staff(expert.user))
+    lead_note_add(lead=lead, text="Wants the service desk module.", actor=Actor.staff(expert.user))
     lead.refresh_from_db()
     assert lead.status == "qualified"
     assert lead.notes.get().text == "Wants the service desk module."

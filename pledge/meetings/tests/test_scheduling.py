@@ -26,13 +26,14 @@ from pledge.meetings.scheduling import (
 from pledge.meetings.tests.conftest import make_expert
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
+from pledge.vault.actors import Actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def erase(person, officer):
     """The erasure the privacy officer runs from a case (the portal's runs the same service)."""
-    rights_erase(person=person, actor=officer, case=deletion_case(person, officer))
+    rights_erase(person=person, actor=Actor.staff(officer), case=deletion_case(person, officer))
 
 
 def ics_of(message_kind: str, to: str) -> Calendar:
@@ -60,7 +61,7 @@ def test_booking_emails_both_sides_a_valid_invite_over_smtp(
     lead = request_demo(client, "book@example-co.cn")
     slot = lead_slots(lead)[0][0]
     with django_capture_on_commit_callbacks(execute=True):
-        meeting = meeting_book(lead=lead, slot_key=slot.key, actor="visitor")
+        meeting = meeting_book(lead=lead, slot_key=slot.key, actor=Actor.visitor("test"))
     recipients = {address for message in smtp_server.messages for address in message.recipients}
     assert {"book@example-co.cn", "sam@letsgonex.com"} <= recipients
     invite = next(
@@ -88,7 +89,9 @@ def test_each_side_reads_the_demo_time_in_their_own_zone(client, policy, local_n
     expert = make_expert("berta")
     Expert.objects.filter(pk=expert.pk).update(time_zone="Europe/Berlin")
     lead = request_demo(client, "zones@example-co.cn")
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     mails = {m.to: m.body_text for m in Message.objects.filter(kind="meeting_confirmed")}
     in_shanghai = f"{meeting.starts_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}"
     in_berlin = f"{meeting.starts_at.astimezone(ZoneInfo('Europe/Berlin')):%Y-%m-%d %H:%M}"
@@ -114,21 +117,21 @@ def test_a_taken_slot_is_refused(client, policy, expert):
     first = request_demo(client, "first@example-co.cn")
     second = request_demo(client, "second@example-co.cn")
     slot = lead_slots(first)[0][0]
-    meeting_book(lead=first, slot_key=slot.key, actor="visitor")
+    meeting_book(lead=first, slot_key=slot.key, actor=Actor.visitor("test"))
     with pytest.raises(ValidationError):
-        meeting_book(lead=second, slot_key=slot.key, actor="visitor")
+        meeting_book(lead=second, slot_key=slot.key, actor=Actor.visitor("test"))
     assert slot.key not in {s.key for s in lead_slots(second)[0]}
 
 
 def test_reschedule_keeps_the_event_and_raises_its_sequence_then_cancel(client, policy, expert):
     lead = request_demo(client, "move@example-co.cn")
     slots = lead_slots(lead)[0]
-    meeting = meeting_book(lead=lead, slot_key=slots[0].key, actor="visitor")
-    meeting_reschedule(meeting=meeting, slot_key=slots[1].key, actor="visitor")
+    meeting = meeting_book(lead=lead, slot_key=slots[0].key, actor=Actor.visitor("test"))
+    meeting_reschedule(meeting=meeting, slot_key=slots[1].key, actor=Actor.visitor("test"))
     moved = event_of(ics_of("meeting_rescheduled", "move@example-co.cn"))
     assert str(moved["uid"]) == f"{meeting.public_id}@letsgonex.cn"
     assert moved["sequence"] == 1 and moved.decoded("dtstart") == slots[1].starts_at
-    meeting_cancel(meeting=meeting, actor="visitor")
+    meeting_cancel(meeting=meeting, actor=Actor.visitor("test"))
     cancelled = ics_of("meeting_cancelled", "move@example-co.cn")
     assert cancelled["method"] == "CANCEL" and event_of(cancelled)["sequence"] == 2
 
@@ -166,7 +169,9 @@ def test_a_made_up_slot_is_refused_with_a_message(client, policy, expert):
 
 def test_reminders_go_once_a_day_before(client, policy, expert):
     lead = request_demo(client, "remind@example-co.cn")
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     assert meetings_remind(now=meeting.starts_at - timedelta(days=3)) == 0
     assert meetings_remind(now=meeting.starts_at - timedelta(hours=20)) == 1
     assert meetings_remind(now=meeting.starts_at - timedelta(hours=19)) == 0
@@ -176,7 +181,9 @@ def test_reminders_go_once_a_day_before(client, policy, expert):
 def test_do_not_contact_stops_the_booking_invitation_p01(client, policy, expert):
     from pledge.people.services import person_upsert
 
-    person, _ = person_upsert(actor="system", source="staff", email="quiet@example-co.cn")
+    person, _ = person_upsert(
+        actor=Actor.system("test"), source="staff", email="quiet@example-co.cn"
+    )
     person.do_not_contact = True
     person.save()
     request_demo(client, "quiet@example-co.cn")
@@ -187,7 +194,9 @@ def test_an_organisation_on_do_not_contact_stops_invitations_and_reminders_p01(
     client, policy, expert
 ):
     lead = request_demo(client, "boss@quiet-corp.cn")
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     Organization.objects.filter(domain="quiet-corp.cn").update(do_not_contact=True)
     request_demo(client, "staff@quiet-corp.cn")
     assert Message.objects.filter(kind="booking_invitation").count() == 1  # only the first
@@ -203,7 +212,7 @@ def test_concurrent_bookings_of_one_slot_make_one_meeting(client, policy, expert
 
     def book(lead):
         try:
-            meeting_book(lead=lead, slot_key=slot_key, actor="visitor")
+            meeting_book(lead=lead, slot_key=slot_key, actor=Actor.visitor("test"))
             outcomes.append("booked")
         except ValidationError:
             outcomes.append("refused")
@@ -250,7 +259,9 @@ def test_erasing_the_visitor_calls_the_demo_off_in_the_experts_calendar_naming_n
     lead = request_demo(client, "gone@example-co.cn")
     lead.person.name = "Gone Visitor"
     lead.person.save()
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     booked = event_of(ics_of("meeting_confirmed", "sam@letsgonex.com"))
     erase(lead.person, privacy_officer)
     assert not Meeting.objects.filter(pk=meeting.pk).exists()
@@ -265,7 +276,9 @@ def test_erasing_the_visitor_calls_the_demo_off_in_the_experts_calendar_naming_n
 
 def test_erasing_someone_whose_demo_is_past_sends_nothing(client, policy, expert, privacy_officer):
     lead = request_demo(client, "past@example-co.cn")
-    meeting = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor="visitor")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
     Meeting.objects.filter(pk=meeting.pk).update(
         starts_at=timezone.now() - timedelta(days=2), ends_at=timezone.now() - timedelta(days=2)
     )
@@ -280,7 +293,7 @@ def test_an_experts_name_and_address_stay_on_one_line_i5(expert):
     with pytest.raises(ValidationError) as refused:
         expert_update(
             expert=expert,
-            actor=expert.user,
+            actor=Actor.staff(expert.user),
             availability={},
             display_name="Sam\r\nBcc: x@example.com",
             office_address="Gonex\u202e",

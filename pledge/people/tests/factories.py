@@ -2,7 +2,7 @@
 
 from pledge.people.models import ConsentMethod, Organization, Person
 from pledge.people.services import consent_record, person_create
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 
 def demo_requester(
@@ -11,7 +11,7 @@ def demo_requester(
     """Someone at ``organization`` who sent the demo form: sending it is consent to its
     purposes, sales among them (P11), under the given policy version."""
     person = person_create(
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         source="web_form",
         email=f"{tag}@{organization.domain}",
         organization=organization,
@@ -25,7 +25,7 @@ def demo_requester(
         text="Book my demo",
         language="en",
         method=ConsentMethod.FORM,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         policy_version=policy_version,
     )
     return person

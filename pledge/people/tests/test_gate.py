@@ -6,7 +6,7 @@ from pledge.inventory.services import policy_publish
 from pledge.people.gate import may
 from pledge.people.models import ConsentMethod, Organization
 from pledge.people.services import consent_record, person_create
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 def person():
     version = policy_publish(summary={"en": "v1"}, material=True, published_by="test")
     return person_create(
-        actor=SYSTEM, source="web_form", email="p@example-org.cn", policy_version=version.number
+        actor=Actor.system("test"),
+        source="web_form",
+        email="p@example-org.cn",
+        policy_version=version.number,
     )
 
 
@@ -27,7 +30,7 @@ def consent(person, use, granted=True, version=1):
         text="I agree.",
         language="en",
         method=ConsentMethod.FORM,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         policy_version=version,
     )
 

@@ -6,6 +6,7 @@ import pytest
 from pledge.people.models import OptOut, OptOutKind, Person
 from pledge.people.optouts import (
     contact_suppressed,
+    do_not_contact_set,
     opt_out_lift,
     opt_out_set,
     opted_out,
@@ -14,7 +15,7 @@ from pledge.people.optouts import (
     tombstone_record,
 )
 from pledge.people.services import person_upsert
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -25,13 +26,15 @@ IDENTIFICATION = OptOutKind.ORGANISATION_IDENTIFICATION
 
 
 def someone(email: str) -> Person:
-    return person_upsert(actor=SYSTEM, source="web_form", email=email, name="Someone")[0]
+    return person_upsert(
+        actor=Actor.system("test"), source="web_form", email=email, name="Someone"
+    )[0]
 
 
 def test_a_do_not_contact_is_recorded_with_who_when_and_how(privacy_officer):
     person = someone("li@acme-robots.cn")
     opt_out = opt_out_set(
-        kind=DO_NOT_CONTACT, actor=privacy_officer, channel="email", person=person
+        kind=DO_NOT_CONTACT, actor=Actor.staff(privacy_officer), channel="email", person=person
     )
     assert opt_out.created_by == "staff:pat" and opt_out.channel == "email"
     assert opt_out.created_at is not None
@@ -44,7 +47,7 @@ def test_a_do_not_contact_is_recorded_with_who_when_and_how(privacy_officer):
 def test_setting_twice_keeps_one_row():
     person = someone("li@acme-robots.cn")
     for _ in range(2):
-        opt_out_set(kind=AFFILIATES, actor=SYSTEM, channel="portal", person=person)
+        opt_out_set(kind=AFFILIATES, actor=Actor.system("test"), channel="portal", person=person)
     assert OptOut.objects.filter(person=person).count() == 1
 
 
@@ -54,7 +57,7 @@ def test_an_organisation_opt_out_covers_everyone_there_p01_p15():
     elsewhere = someone("zhao@other-works.cn")
     opt_out_set(
         kind=IDENTIFICATION,
-        actor=SYSTEM,
+        actor=Actor.system("test"),
         channel="portal",
         organization=li.organization,
         requested_by=li,
@@ -69,19 +72,19 @@ def test_an_organisation_opt_out_covers_everyone_there_p01_p15():
 def test_an_affiliate_share_leaves_out_who_opted_out_p14():
     staying = someone("stay@acme-robots.cn")
     leaving = someone("leave@other-works.cn")
-    opt_out_set(kind=AFFILIATES, actor=SYSTEM, channel="portal", person=leaving)
+    opt_out_set(kind=AFFILIATES, actor=Actor.system("test"), channel="portal", person=leaving)
     shared = people_not_opted_out(Person.objects.all(), AFFILIATES)
     assert list(shared) == [staying]
 
 
 def test_lifting_keeps_the_record_and_clears_the_flag():
     person = someone("li@acme-robots.cn")
-    opt_out_set(kind=DO_NOT_CONTACT, actor=SYSTEM, channel="portal", person=person)
-    assert opt_out_lift(kind=DO_NOT_CONTACT, actor="person", person=person) == 1
+    opt_out_set(kind=DO_NOT_CONTACT, actor=Actor.system("test"), channel="portal", person=person)
+    assert opt_out_lift(kind=DO_NOT_CONTACT, actor=Actor.system("test"), person=person) == 1
     person.refresh_from_db()
     assert not person.do_not_contact and not opted_out(person, DO_NOT_CONTACT)
     row = OptOut.objects.get(person=person)
-    assert row.lifted_at is not None and row.lifted_by == "person"
+    assert row.lifted_at is not None and row.lifted_by == "system:test"
 
 
 def test_an_address_that_asked_never_to_be_contacted_stays_so_when_it_comes_back():
@@ -97,7 +100,7 @@ def test_a_person_or_an_organisation_never_both():
     with pytest.raises(ValueError):
         opt_out_set(
             kind=DO_NOT_CONTACT,
-            actor=SYSTEM,
+            actor=Actor.system("test"),
             channel="portal",
             person=person,
             organization=person.organization,
@@ -105,15 +108,13 @@ def test_a_person_or_an_organisation_never_both():
 
 
 def test_the_console_switch_records_the_same_opt_out(privacy_officer):
-    """The person page's do-not-contact switch (meetings.people) writes an OptOut with who and
-    when, like the portal and the cases, and clearing it lifts that record."""
-    from pledge.meetings.people import do_not_contact_set
-
+    """The person page's do-not-contact switch writes an OptOut with who and when, like the
+    portal and the cases, and clearing it lifts that record."""
     person = someone("li@acme-robots.cn")
-    do_not_contact_set(value=True, actor=privacy_officer, person=person)
+    do_not_contact_set(value=True, actor=Actor.staff(privacy_officer), person=person)
     row = OptOut.objects.get(person=person)
     assert row.channel == "staff" and row.created_by == "staff:pat"
-    do_not_contact_set(value=False, actor=privacy_officer, person=person)
+    do_not_contact_set(value=False, actor=Actor.staff(privacy_officer), person=person)
     row.refresh_from_db()
     person.refresh_from_db()
     assert row.lifted_by == "staff:pat" and not person.do_not_contact

@@ -3,13 +3,13 @@
 import pytest
 from django.test import RequestFactory
 
-from pledge.meetings.people import person_timeline
 from pledge.people.registry import providers
 from pledge.people.services import person_create
+from pledge.people.timeline import person_timeline
 from pledge.tracking.models import PageView, Visitor
 from pledge.tracking.services import attribution_for, visitor_id_for, visits_stitch
 from pledge.tracking.tests.conftest import consenting_client, cookies_of, export_of, send_beacon
-from pledge.vault.access import SYSTEM
+from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -55,10 +55,12 @@ def test_a_consenting_visitors_earlier_visits_join_their_record():
     send_beacon({"p": "/en/"}, cookies=cookies)
     send_beacon({"p": "/en/pricing"}, cookies=cookies)
     send_beacon({"p": "/en/"})  # someone else, anonymous
-    person = person_create(actor=SYSTEM, source="web_form", name="Li Lei", email="li@example.cn")
+    person = person_create(
+        actor=Actor.system("test"), source="web_form", name="Li Lei", email="li@example.cn"
+    )
 
     visitor_id = visitor_id_for(request_with(cookies))
-    assert visits_stitch(visitor_id=visitor_id, person=person, actor=SYSTEM) == 2
+    assert visits_stitch(visitor_id=visitor_id, person=person, actor=Actor.system("test")) == 2
     assert AuditEntry.objects.filter(action="visits.stitched").count() == 1
 
     export = export_of(person)
@@ -75,11 +77,11 @@ def test_a_consenting_visitors_earlier_visits_join_their_record():
 def test_without_analytics_consent_visits_are_not_stitched():
     client = consenting_client("reject_all")
     send_beacon({"p": "/en/"}, cookies=cookies_of(client))
-    person = person_create(actor=SYSTEM, source="web_form", email="han@example.cn")
+    person = person_create(actor=Actor.system("test"), source="web_form", email="han@example.cn")
     assert visitor_id_for(request_with(cookies_of(client))) is None
-    assert visits_stitch(visitor_id=None, person=person, actor=SYSTEM) == 0
+    assert visits_stitch(visitor_id=None, person=person, actor=Actor.system("test")) == 0
     # Even a visitor id presented without a consent on record links nothing.
-    assert visits_stitch(visitor_id="f" * 32, person=person, actor=SYSTEM) == 0
+    assert visits_stitch(visitor_id="f" * 32, person=person, actor=Actor.system("test")) == 0
     assert export_of(person)["tracking.visits"] == []
     assert not Visitor.objects.exists()
 
@@ -88,16 +90,16 @@ def test_a_withdrawn_consent_stops_stitching():
     client = consenting_client("accept_all")
     visitor_id = cookies_of(client)["pledge_visitor"]
     client.post("/en/consent/", {"decision": "withdraw"}, HTTP_ORIGIN="http://testserver")
-    person = person_create(actor=SYSTEM, source="web_form", email="wei@example.cn")
-    assert visits_stitch(visitor_id=visitor_id, person=person, actor=SYSTEM) == 0
+    person = person_create(actor=Actor.system("test"), source="web_form", email="wei@example.cn")
+    assert visits_stitch(visitor_id=visitor_id, person=person, actor=Actor.system("test")) == 0
 
 
 def test_erasure_removes_the_stitched_visits():
     cookies = cookies_of(consenting_client("accept_all"))
     send_beacon({"p": "/en/"}, cookies=cookies)
     send_beacon({"p": "/en/"})
-    person = person_create(actor=SYSTEM, source="web_form", email="mei@example.cn")
-    visits_stitch(visitor_id=cookies["pledge_visitor"], person=person, actor=SYSTEM)
+    person = person_create(actor=Actor.system("test"), source="web_form", email="mei@example.cn")
+    visits_stitch(visitor_id=cookies["pledge_visitor"], person=person, actor=Actor.system("test"))
     for provider in providers():
         if provider.key.startswith("tracking."):
             provider.erase(person)
@@ -108,8 +110,8 @@ def test_erasure_removes_the_stitched_visits():
 def test_the_console_person_page_shows_the_timeline(client_for, privacy_officer):
     cookies = cookies_of(consenting_client("accept_all"))
     send_beacon({"p": "/en/pricing"}, cookies=cookies)
-    person = person_create(actor=SYSTEM, source="web_form", email="zhao@example.cn")
-    visits_stitch(visitor_id=cookies["pledge_visitor"], person=person, actor=SYSTEM)
+    person = person_create(actor=Actor.system("test"), source="web_form", email="zhao@example.cn")
+    visits_stitch(visitor_id=cookies["pledge_visitor"], person=person, actor=Actor.system("test"))
     client = client_for(privacy_officer)
     page = client.get(f"/en/console/people/{person.public_id}/").content.decode()
     assert "Visited /en/pricing" in page
