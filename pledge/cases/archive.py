@@ -83,7 +83,7 @@ def archive_build(*, person, sections, files, language: str) -> bytes:
                 "sections": sections,
                 "files": names,
                 "generated_at": timezone.now(),
-                "organisation": inventory.organisation,
+                "organization": inventory.organization,
                 "holds": inventory.legal_holds.values(),
                 "policy_version": version.number if version else None,
                 "language": language,

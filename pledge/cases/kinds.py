@@ -46,8 +46,8 @@ def opt_out_right(kind: str) -> str:
     if kind == OptOutKind.AFFILIATE_SHARING:
         rights = [a.opt_out_right for a in inventory.affiliates.values() if a.opt_out_right]
         return rights[0] if rights else OTHER
-    if kind == OptOutKind.ORGANISATION_IDENTIFICATION:
-        return inventory.organisation_identification.opt_out_right
+    if kind == OptOutKind.ORGANIZATION_IDENTIFICATION:
+        return inventory.organization_identification.opt_out_right
     return "do_not_contact" if "do_not_contact" in inventory.rights.requests else OTHER
 
 
@@ -64,6 +64,6 @@ def opt_out_kinds() -> list[str]:
     kinds = [OptOutKind.DO_NOT_CONTACT.value]
     if any(affiliate.opt_out_right for affiliate in inventory.affiliates.values()):
         kinds.append(OptOutKind.AFFILIATE_SHARING.value)
-    if inventory.organisation_identification.enabled:
-        kinds.append(OptOutKind.ORGANISATION_IDENTIFICATION.value)
+    if inventory.organization_identification.enabled:
+        kinds.append(OptOutKind.ORGANIZATION_IDENTIFICATION.value)
     return kinds

@@ -61,7 +61,7 @@ def link_create(
             expires_at=timezone.now() + timedelta(hours=LINK_HOURS),
         )
         with translation.override(language):
-            organisation = str(current_inventory().organisation.name)
+            organization = str(current_inventory().organization.name)
             # The page opens in the language of the email (/en/... for English).
             page = "web:portal_email_confirm" if confirms_email else "web:portal"
             link_path = reverse(page, args=[token])
@@ -73,7 +73,7 @@ def link_create(
             context={
                 "hours": LINK_HOURS,
                 "on_behalf": on_behalf,
-                "organisation": organisation,
+                "organization": organization,
             },
             actor=actor,
             # Linked to the person only when it is their own address; nothing otherwise.

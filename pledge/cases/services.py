@@ -59,7 +59,7 @@ def subject_case(actor: Actor, case: Case) -> bool:
 
 
 def service_mailbox() -> str:
-    return current_inventory().organisation.service_mailbox
+    return current_inventory().organization.service_mailbox
 
 
 def due_from(opened_at, kind: str):
@@ -135,7 +135,7 @@ def case_mail(case: Case, kind: str, *, actor, extra: dict | None = None) -> Non
             "due_at": case.due_at,
             "days": deadline_days(case.kind),
             "resolution": case.resolution,
-            "organisation": str(current_inventory().organisation.name),
+            "organization": str(current_inventory().organization.name),
             **(extra or {}),
         }
     mail_send(

@@ -290,7 +290,7 @@ def notify(*, submission: Submission, person, collection: Collection, language: 
     inventory = current_inventory()
     mail_send(
         kind="staff_submission",
-        to=inventory.organisation.service_mailbox,
+        to=inventory.organization.service_mailbox,
         language=settings.LANGUAGE_CODE,
         context={
             "form": collection.key,

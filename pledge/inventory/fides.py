@@ -24,13 +24,13 @@ def fides_key(*parts: str) -> str:
 
 def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
     """The Fides manifest of ``inventory`` as plain data; names in ``language``."""
-    organisation_key = fides_key(inventory.organisation.domain)
-    website_key = fides_key(organisation_key, WEBSITE_SYSTEM)
+    organization_key = fides_key(inventory.organization.domain)
+    website_key = fides_key(organization_key, WEBSITE_SYSTEM)
 
     datasets = [
-        _collection_dataset(organisation_key, c, language) for c in inventory.collection_points
+        _collection_dataset(organization_key, c, language) for c in inventory.collection_points
     ]
-    datasets.append(_request_log_dataset(organisation_key, inventory, language))
+    datasets.append(_request_log_dataset(organization_key, inventory, language))
 
     # One privacy declaration per purpose: every category collected for it, and by whom.
     categories_by_use = defaultdict(set)
@@ -67,7 +67,7 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
         if not categories_by_use.get(use_key):
             continue
         shared_with = [
-            fides_key(organisation_key, kind, recipient.key)
+            fides_key(organization_key, kind, recipient.key)
             for kind, recipient in recipients
             if use_key in recipient.purposes
         ]
@@ -89,15 +89,15 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
     systems = [
         {
             "fides_key": website_key,
-            "organization_fides_key": organisation_key,
-            "name": f"{inventory.organisation.name.get(language)} website",
-            "description": f"The public website at {inventory.organisation.domain}, run by Pledge.",
+            "organization_fides_key": organization_key,
+            "name": f"{inventory.organization.name.get(language)} website",
+            "description": f"The public website at {inventory.organization.domain}, run by Pledge.",
             "system_type": "Application",
             "administrating_department": "Privacy",
             "privacy_declarations": declarations,
             "egress": [
                 {
-                    "fides_key": fides_key(organisation_key, kind, r.key),
+                    "fides_key": fides_key(organization_key, kind, r.key),
                     "type": "system",
                     "data_categories": list(r.categories),
                 }
@@ -114,8 +114,8 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
     for kind, recipient in recipients:
         systems.append(
             {
-                "fides_key": fides_key(organisation_key, kind, recipient.key),
-                "organization_fides_key": organisation_key,
+                "fides_key": fides_key(organization_key, kind, recipient.key),
+                "organization_fides_key": organization_key,
                 "name": recipient.name.get(language),
                 "description": recipient.function.get(language),
                 "system_type": "Service",
@@ -144,12 +144,12 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
     manifest = {
         "organization": [
             {
-                "fides_key": organisation_key,
-                "name": inventory.organisation.name.get(language),
-                "description": f"Controller of {inventory.organisation.domain}",
+                "fides_key": organization_key,
+                "name": inventory.organization.name.get(language),
+                "description": f"Controller of {inventory.organization.domain}",
                 "controller": {
-                    "name": inventory.organisation.name.get(language),
-                    "email": inventory.organisation.service_mailbox,
+                    "name": inventory.organization.name.get(language),
+                    "email": inventory.organization.service_mailbox,
                 },
             }
         ],
@@ -160,19 +160,19 @@ def fides_manifest(inventory: Inventory, *, language: str = "en") -> dict:
         ("data_category", inventory.data_categories),
         ("data_use", inventory.uses),
     ):
-        extensions = _extensions(organisation_key, entries, language)
+        extensions = _extensions(organization_key, entries, language)
         if extensions:
             manifest[kind] = extensions
     return manifest
 
 
-def _extensions(organisation_key: str, entries, language: str) -> list[dict]:
+def _extensions(organization_key: str, entries, language: str) -> list[dict]:
     """The site's own taxonomy keys among ``entries`` (data categories or uses), each under
     its parent key."""
     return [
         {
             "fides_key": key,
-            "organization_fides_key": organisation_key,
+            "organization_fides_key": organization_key,
             "name": entry.name.get(language),
             "parent_key": key.rpartition(".")[0],
             "is_default": False,
@@ -182,10 +182,10 @@ def _extensions(organisation_key: str, entries, language: str) -> list[dict]:
     ]
 
 
-def _collection_dataset(organisation_key: str, collection, language: str) -> dict:
+def _collection_dataset(organization_key: str, collection, language: str) -> dict:
     return _dataset(
-        fides_key(organisation_key, "form", collection.key),
-        organisation_key,
+        fides_key(organization_key, "form", collection.key),
+        organization_key,
         name=collection.name.get(language),
         description=collection.description.get(language),
         subjects=collection.subjects,
@@ -195,11 +195,11 @@ def _collection_dataset(organisation_key: str, collection, language: str) -> dic
     )
 
 
-def _request_log_dataset(organisation_key: str, inventory: Inventory, language: str) -> dict:
+def _request_log_dataset(organization_key: str, inventory: Inventory, language: str) -> dict:
     log = inventory.request_log
     return _dataset(
-        fides_key(organisation_key, "request_log"),
-        organisation_key,
+        fides_key(organization_key, "request_log"),
+        organization_key,
         name="Request log",
         description=f"IP address {log.ip_mode}; rows kept {log.retention_days} days.",
         subjects=["visitor"],
@@ -210,12 +210,12 @@ def _request_log_dataset(organisation_key: str, inventory: Inventory, language: 
 
 
 def _dataset(
-    key: str, organisation_key: str, *, name, description, subjects, collection, fields, language
+    key: str, organization_key: str, *, name, description, subjects, collection, fields, language
 ) -> dict:
     """A Fides dataset of one collection; ``fields`` are (declared field, its uses) pairs."""
     return {
         "fides_key": key,
-        "organization_fides_key": organisation_key,
+        "organization_fides_key": organization_key,
         "name": name,
         "description": description,
         "data_subjects": list(subjects),

@@ -61,7 +61,7 @@ class Site:
     @property
     def name(self):
         """The organisation's name (LocalizedText: prints in the active language)."""
-        return self.inventory.organisation.name
+        return self.inventory.organization.name
 
     @property
     def legal_name(self):
@@ -70,16 +70,16 @@ class Site:
 
     @property
     def domain(self) -> str:
-        return self.inventory.organisation.domain
+        return self.inventory.organization.domain
 
     @property
     def mailbox(self) -> str:
         """The service mailbox: where people write with questions and requests."""
-        return self.inventory.organisation.service_mailbox
+        return self.inventory.organization.service_mailbox
 
     @property
     def postal_address(self):
-        return self.inventory.organisation.postal_address
+        return self.inventory.organization.postal_address
 
     @property
     def sender(self) -> str:

@@ -51,7 +51,7 @@ def policy_context(site: Site, language: str) -> dict:
     inventory = site.inventory
     return {
         "inventory": inventory,
-        "organisation": inventory.organisation,
+        "organization": inventory.organization,
         "language": language,
         "links": document_links(),
         "forms": tuple(inventory.forms.values()),
@@ -70,7 +70,7 @@ def policy_context(site: Site, language: str) -> dict:
         "processors": tuple(inventory.processors.values()),
         "affiliates": tuple(inventory.affiliates.values()),
         "other_sources": tuple(inventory.other_sources.values()),
-        "organisation_identification": inventory.organisation_identification,
+        "organization_identification": inventory.organization_identification,
         "mailing_lists": tuple(inventory.mailing_lists.values()),
         "marketing_lists": tuple(
             mailing_list

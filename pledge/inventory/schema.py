@@ -111,7 +111,7 @@ CategoryKeys = Annotated[
 ]
 
 
-class Organisation(Declaration):
+class Organization(Declaration):
     name: LocalizedText = Field(
         description='the organisation\'s name, e.g. { zh-hans = "Gonex", en = "Gonex" }'
     )
@@ -470,7 +470,7 @@ class OtherSource(Declaration):
     notice_within_days: int | None = Field(None, description="days to notify the person (P06)")
 
 
-class OrganisationIdentification(Declaration):
+class OrganizationIdentification(Declaration):
     enabled: bool = Field(description="true if visitors' organisations are identified (P15)")
     # Only what pledge.tracking.identification does: the policy cannot promise another method.
     methods: tuple[Literal["declared_ip_ranges"], ...] = Field(
@@ -485,7 +485,7 @@ class Inventory(Declaration):
     """Everything the site declares. Read it through ``current_inventory()``."""
 
     schema_version: Literal[1] = Field(alias="schema", description="the file format version: 1")
-    organisation: Organisation
+    organization: Organization
     data_categories: Keyed(DataCategory) = keyed("names of the data kinds used")
     uses: Keyed(DataUse) = keyed("the purposes, each with its legal basis")
     forms: Keyed(Collection) = keyed("the site's forms")
@@ -511,7 +511,7 @@ class Inventory(Declaration):
     other_sources: Keyed(OtherSource) = keyed(
         "where else personal data comes from", default_factory=dict, validate_default=True
     )
-    organisation_identification: OrganisationIdentification
+    organization_identification: OrganizationIdentification
 
     # --- Lookups other apps use -------------------------------------------------------------
 

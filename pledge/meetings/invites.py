@@ -15,26 +15,26 @@ def invite_ics(meeting, *, method: str, with_visitor: bool = True) -> str:
     event they already hold instead of adding a second one. ``with_visitor=False`` leaves the
     visitor out (the cancellation sent when their data is erased).
     """
-    organisation = current_inventory().organisation
+    organization = current_inventory().organization
     calendar = Calendar()
     # The product that made it: Pledge, for the site's organisation (named in English, //EN).
-    calendar.add("prodid", f"-//Pledge//{organisation.name.get('en')} demo bookings//EN")
+    calendar.add("prodid", f"-//Pledge//{organization.name.get('en')} demo bookings//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
-    event.add("uid", f"{meeting.public_id}@{organisation.domain}")
+    event.add("uid", f"{meeting.public_id}@{organization.domain}")
     event.add("dtstamp", timezone.now())
     # UTC instants (…Z): a TZID would need its VTIMEZONE, which calendars read unevenly.
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
     event.add("sequence", meeting.sequence)
-    event.add("summary", f"{organisation.name} demo · {meeting.expert.display_name}")
+    event.add("summary", f"{organization.name} demo · {meeting.expert.display_name}")
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("location", vText(meeting.location))
     if meeting.mode == "online":
         event.add("url", meeting.location)
-    organizer = vCalAddress(f"mailto:{organisation.service_mailbox}")
-    organizer.params["cn"] = vText(str(organisation.name))
+    organizer = vCalAddress(f"mailto:{organization.service_mailbox}")
+    organizer.params["cn"] = vText(str(organization.name))
     event.add("organizer", organizer)
     attendees = [(meeting.expert.user.email, meeting.expert.display_name)]
     if with_visitor:

@@ -154,9 +154,9 @@ def booking_invitation_resend(*, lead: Lead, actor) -> None:
 
 def location_for(expert: Expert, mode: str, meeting: Meeting | None = None) -> str:
     if mode == MeetingMode.IN_PERSON:
-        return expert.office_address or current_inventory().organisation.domain
+        return expert.office_address or current_inventory().organization.domain
     return (
-        expert.meeting_link or f"https://{current_inventory().organisation.domain}/meet/{expert.pk}"
+        expert.meeting_link or f"https://{current_inventory().organization.domain}/meet/{expert.pk}"
     )
 
 

@@ -164,7 +164,7 @@ class OptOutKind(models.TextChoices):
 
     DO_NOT_CONTACT = "do_not_contact", _("Do not contact")  # P01
     AFFILIATE_SHARING = "affiliate_sharing", _("No sharing with affiliates")  # P14
-    ORGANISATION_IDENTIFICATION = (
+    ORGANIZATION_IDENTIFICATION = (
         "organisation_identification",
         _("No organisation identification"),
     )  # P15

@@ -84,17 +84,17 @@ def opted_out(person: Person, kind: str) -> bool:
     return standing(OptOut.objects.filter(condition, kind=kind)).exists()
 
 
-def organisation_opted_out(organization: Organization, kind: str) -> bool:
+def organization_opted_out(organization: Organization, kind: str) -> bool:
     return standing(OptOut.objects.filter(organization=organization, kind=kind)).exists()
 
 
 def people_not_opted_out(people: QuerySet, kind: str) -> QuerySet:
     """``people`` without those who, or whose organisation, opted out of ``kind`` (P14, P15)."""
     own = standing(OptOut.objects.filter(person=OuterRef("pk"), kind=kind))
-    organisation = standing(
+    organization = standing(
         OptOut.objects.filter(organization=OuterRef("organization_id"), kind=kind)
     )
-    return people.exclude(Exists(own)).exclude(Exists(organisation))
+    return people.exclude(Exists(own)).exclude(Exists(organization))
 
 
 def mirror_do_not_contact(*, person: Person | None, organization: Organization | None) -> None:

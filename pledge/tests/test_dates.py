@@ -25,7 +25,7 @@ from pledge.meetings.tests.conftest import make_expert
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
 from pledge.people.services import person_upsert
-from pledge.tracking.identification import organisations_identified, organization_networks_set
+from pledge.tracking.identification import organization_networks_set, organizations_identified
 from pledge.tracking.models import PageView
 from pledge.tracking.queries import aggregates
 from pledge.tracking.rollups import rollups_refresh
@@ -183,7 +183,7 @@ def test_form_counts_fall_on_shanghai_days(administrator):
     )
 
 
-def test_an_organisations_visiting_days_are_shanghai_days(marketer, time_machine):
+def test_an_organizations_visiting_days_are_shanghai_days(marketer, time_machine):
     """23:30 and 00:30 in Shanghai: two days there, one (31 December) in UTC or in Berlin,
     whose marketer's console runs in Berlin's zone."""
     acme = Organization.objects.create(name="Acme Robots", domain="acme-robots.cn")
@@ -194,7 +194,7 @@ def test_an_organisations_visiting_days_are_shanghai_days(marketer, time_machine
         time_machine.move_to(moment, tick=False)
         visit("/en/", "203.0.113.7")
     with timezone.override("Europe/Berlin"):
-        [found] = organisations_identified(actor=Actor.staff(marketer), days=2)
+        [found] = organizations_identified(actor=Actor.staff(marketer), days=2)
     assert found.days == 2
 
 

@@ -51,7 +51,7 @@ def declarations_cache_clear() -> None:
 
 def site_domain() -> str:
     """The site's domain name: part of the anonymous visitor hash (one count per site)."""
-    return _declarations().organisation.domain
+    return _declarations().organization.domain
 
 
 def cookies() -> tuple:

@@ -28,7 +28,7 @@ from pledge.tracking.models import RequestLogEntry
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 
-IDENTIFICATION = OptOutKind.ORGANISATION_IDENTIFICATION
+IDENTIFICATION = OptOutKind.ORGANIZATION_IDENTIFICATION
 
 
 @dataclass
@@ -77,16 +77,16 @@ def organization_networks_set(*, organization: Organization, networks: str, acto
 def identification_unavailable() -> str:
     """Why identification cannot run as the inventory declares it, or ""."""
     inventory = current_inventory()
-    if not inventory.organisation_identification.enabled:
+    if not inventory.organization_identification.enabled:
         return _("The inventory switches organisation identification off.")
-    if "declared_ip_ranges" not in inventory.organisation_identification.methods:
+    if "declared_ip_ranges" not in inventory.organization_identification.methods:
         return _("The inventory does not declare identification by IP ranges.")
     if inventory.request_log.ip_mode != "truncated":
         return _("The request log keeps no network to match: its ip_mode is not “truncated”.")
     return ""
 
 
-def organisations_identified(*, actor, days: int = 30) -> list[Identified]:
+def organizations_identified(*, actor, days: int = 30) -> list[Identified]:
     """The organisations whose networks visited in the last ``days`` days, busiest first."""
     access_require(actor, "view_aggregates")
     if identification_unavailable():
@@ -110,7 +110,7 @@ def organisations_identified(*, actor, days: int = 30) -> list[Identified]:
                 found.requests += row["requests"]
                 found.last_seen = max(filter(None, (found.last_seen, row["last"])))
                 found.networks.add(row["ip_address"])
-    purposes = current_inventory().organisation_identification.purposes
+    purposes = current_inventory().organization_identification.purposes
     for found in seen.values():
         theirs = visits.filter(ip_address__in=found.networks)
         found.days = (

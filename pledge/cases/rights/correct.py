@@ -103,7 +103,7 @@ def rights_email_change_confirm(*, actor: Actor) -> bool:
             kind="portal_email_changed",
             to=old_email,
             language=person.language,
-            context={"organisation": str(current_inventory().organisation.name)},
+            context={"organization": str(current_inventory().organization.name)},
             actor=actor,
             person=person,
         )

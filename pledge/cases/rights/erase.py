@@ -120,7 +120,7 @@ def rights_erase(*, person: Person, actor: Actor, case: Case | None = None) -> E
                     "removed": report.removed,
                     "kept": report.kept,
                     "holds": holds,
-                    "organisation": str(inventory.organisation.name),
+                    "organization": str(inventory.organization.name),
                 },
                 actor=actor,
                 hold="rights_requests",

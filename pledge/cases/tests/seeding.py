@@ -194,7 +194,7 @@ def seed_everything(tag: str) -> Seeded:
         person=person,
     )
     opt_out_set(
-        kind=OptOutKind.ORGANISATION_IDENTIFICATION,
+        kind=OptOutKind.ORGANIZATION_IDENTIFICATION,
         actor=Actor.system("test"),
         channel="email",
         organization=person.organization,

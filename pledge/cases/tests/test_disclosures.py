@@ -88,7 +88,7 @@ def test_an_affiliate_file_leaves_out_who_opted_out_of_affiliate_sharing_p14(
     assert not Disclosure.objects.filter(person=people["bo"]).exists()
 
 
-def test_a_whole_organisation_opting_out_empties_the_affiliate_file_p14(people, privacy_officer):
+def test_a_whole_organization_opting_out_empties_the_affiliate_file_p14(people, privacy_officer):
     opt_out_set(
         kind=OptOutKind.AFFILIATE_SHARING,
         actor=Actor.system("test"),

@@ -88,7 +88,7 @@ def test_people_search_lists_many_matches_at_one_cost(
     )
 
 
-def test_organisations_list_at_one_cost(client_for, privacy_officer, django_assert_max_num_queries):
+def test_organizations_list_at_one_cost(client_for, privacy_officer, django_assert_max_num_queries):
     def seed(start, stop):
         for number in range(start, stop):
             Organization.objects.create(

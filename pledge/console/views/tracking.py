@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
 from pledge.console.decorators import staff_view
-from pledge.tracking.identification import identification_unavailable, organisations_identified
+from pledge.tracking.identification import identification_unavailable, organizations_identified
 from pledge.tracking.queries import aggregates
 from pledge.tracking.services import consent_records
 
@@ -29,7 +29,7 @@ def identified_view(request):
     days = days_asked(request)
     context = {
         "days": days,
-        "identified": organisations_identified(actor=request.actor, days=days),
+        "identified": organizations_identified(actor=request.actor, days=days),
         "unavailable": identification_unavailable(),
     }
     return render(request, "console/identified.html", context)

@@ -19,7 +19,7 @@ class Checker(CollectionRules, SharingRules):
 def inventory_problems(inventory: Inventory) -> list[Problem]:
     """Every contradiction in ``inventory``; empty when the declarations hold together."""
     checker = Checker(inventory)
-    checker.check_organisation()
+    checker.check_organization()
     checker.check_declared_keys()
     checker.check_collections()
     checker.check_cookies()

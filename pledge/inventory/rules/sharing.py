@@ -35,7 +35,7 @@ class SharingRules(BaseRules):
         for field in inventory.request_log.fields.values():
             collected[field.category].update(inventory.request_log.purposes)
         sources = [*inventory.cookies.values(), *inventory.other_sources.values()]
-        sources.append(inventory.organisation_identification)
+        sources.append(inventory.organization_identification)
         for source in sources:
             for category in source.categories:
                 collected[category].update(source.purposes)
@@ -89,12 +89,12 @@ class SharingRules(BaseRules):
             self.check_positive(
                 entry, source.notice_within_days, "notice_within_days", "a notice period"
             )
-        identification = self.inventory.organisation_identification
-        self.check_uses("organisation_identification", identification.purposes)
+        identification = self.inventory.organization_identification
+        self.check_uses("organization_identification", identification.purposes)
         for category in identification.categories:
-            self.check_category("organisation_identification", category, "categories")
+            self.check_category("organization_identification", category, "categories")
         self.check_right_reference(
-            "organisation_identification", identification.opt_out_right, "opt_out_right"
+            "organization_identification", identification.opt_out_right, "opt_out_right"
         )
 
     def check_mailing_lists(self):
@@ -230,13 +230,13 @@ class SharingRules(BaseRules):
             for category in hold.categories:
                 self.check_category(entry, category, "categories")
 
-    def check_organisation(self):
-        organisation = self.inventory.organisation
-        if "@" not in organisation.service_mailbox or " " in organisation.service_mailbox.strip():
+    def check_organization(self):
+        organization = self.inventory.organization
+        if "@" not in organization.service_mailbox or " " in organization.service_mailbox.strip():
             self.add(
                 "E005",
-                "organisation",
-                f"service_mailbox {organisation.service_mailbox!r} is not an email address.",
+                "organization",
+                f"service_mailbox {organization.service_mailbox!r} is not an email address.",
                 'write it as "service@example.com".',
                 "service_mailbox",
             )

@@ -21,7 +21,7 @@ def only(problems, code):
 
 def test_the_gonex_inventory_is_valid(site_copy):
     site = site_copy.load()
-    assert site.inventory.organisation.domain == "letsgonex.cn"
+    assert site.inventory.organization.domain == "letsgonex.cn"
 
 
 def test_a_missing_inventory_file_says_where_it_was_looked_for_e001(site_copy):
@@ -243,7 +243,7 @@ def test_a_reference_to_an_undeclared_right_is_refused_e028(site_copy):
         'opt_out_right = "organisation_identification_opt_ot"',
     )
     problem = only(site_copy.problems(), "E028")
-    assert problem.entry == "organisation_identification"
+    assert problem.entry == "organization_identification"
     assert "names no right" in problem.message
 
 

@@ -23,7 +23,7 @@ ADMIN_USERNAME = "admin"
 
 def staff_domain() -> str:
     """The demo's staff get addresses at the site's own mail domain."""
-    return current_inventory().organisation.service_mailbox.rpartition("@")[2]
+    return current_inventory().organization.service_mailbox.rpartition("@")[2]
 
 
 class Command(BaseCommand):
@@ -96,8 +96,8 @@ class Command(BaseCommand):
                 display_name=name,
                 languages=languages,
                 forms=["demo", "interest", "contact"],
-                meeting_link=f"https://meet.{current_inventory().organisation.domain}/{username}",
-                office_address=current_inventory().organisation.name.get("en"),
+                meeting_link=f"https://meet.{current_inventory().organization.domain}/{username}",
+                office_address=current_inventory().organization.name.get("en"),
             )
             Availability.objects.bulk_create(
                 Availability(expert=expert, weekday=weekday, start=start, end=end)

@@ -190,7 +190,7 @@ def test_do_not_contact_stops_the_booking_invitation_p01(client, policy, expert)
     assert not Message.objects.filter(kind="booking_invitation").exists()
 
 
-def test_an_organisation_on_do_not_contact_stops_invitations_and_reminders_p01(
+def test_an_organization_on_do_not_contact_stops_invitations_and_reminders_p01(
     client, policy, expert
 ):
     lead = request_demo(client, "boss@quiet-corp.cn")

@@ -62,7 +62,7 @@ def test_do_not_contact_stops_every_contact_use_p01(person):
     assert may(person, "essential.service.security")  # not a contact: still allowed
 
 
-def test_an_organisation_on_do_not_contact_covers_its_people_p01(person):
+def test_an_organization_on_do_not_contact_covers_its_people_p01(person):
     consent(person, "sales")
     person.organization = Organization.objects.create(domain="example-org.cn", do_not_contact=True)
     person.save()

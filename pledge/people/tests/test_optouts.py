@@ -10,7 +10,7 @@ from pledge.people.optouts import (
     opt_out_lift,
     opt_out_set,
     opted_out,
-    organisation_opted_out,
+    organization_opted_out,
     people_not_opted_out,
     tombstone_record,
 )
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 DO_NOT_CONTACT = OptOutKind.DO_NOT_CONTACT
 AFFILIATES = OptOutKind.AFFILIATE_SHARING
-IDENTIFICATION = OptOutKind.ORGANISATION_IDENTIFICATION
+IDENTIFICATION = OptOutKind.ORGANIZATION_IDENTIFICATION
 
 
 def someone(email: str) -> Person:
@@ -51,7 +51,7 @@ def test_setting_twice_keeps_one_row():
     assert OptOut.objects.filter(person=person).count() == 1
 
 
-def test_an_organisation_opt_out_covers_everyone_there_p01_p15():
+def test_an_organization_opt_out_covers_everyone_there_p01_p15():
     li = someone("li@acme-robots.cn")
     wang = someone("wang@acme-robots.cn")
     elsewhere = someone("zhao@other-works.cn")
@@ -62,7 +62,7 @@ def test_an_organisation_opt_out_covers_everyone_there_p01_p15():
         organization=li.organization,
         requested_by=li,
     )
-    assert organisation_opted_out(wang.organization, IDENTIFICATION)
+    assert organization_opted_out(wang.organization, IDENTIFICATION)
     assert opted_out(wang, IDENTIFICATION)
     assert not opted_out(elsewhere, IDENTIFICATION)
     remaining = people_not_opted_out(Person.objects.all(), IDENTIFICATION)
@@ -95,7 +95,7 @@ def test_an_address_that_asked_never_to_be_contacted_stays_so_when_it_comes_back
     assert OptOut.objects.get(person=returning).channel == "erasure"
 
 
-def test_a_person_or_an_organisation_never_both():
+def test_a_person_or_an_organization_never_both():
     person = someone("li@acme-robots.cn")
     with pytest.raises(ValueError):
         opt_out_set(

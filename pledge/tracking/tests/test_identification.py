@@ -10,7 +10,7 @@ from pledge.inventory.services import policy_publish
 from pledge.people.models import OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
 from pledge.people.tests.factories import demo_requester
-from pledge.tracking.identification import organisations_identified, organization_networks_set
+from pledge.tracking.identification import organization_networks_set, organizations_identified
 from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
@@ -41,28 +41,28 @@ def contact(organization, version, tag, **fields):
     return demo_requester(tag, organization=organization, policy_version=version.number, **fields)
 
 
-def test_visits_from_declared_networks_identify_the_organisation_not_bots(acme, marketer):
+def test_visits_from_declared_networks_identify_the_organization_not_bots(acme, marketer):
     visit("/en/", "203.0.113.7")
     visit("/en/products/", "203.0.113.99")
     visit("/en/products/", "203.0.112.5")
     visit("/en/", "203.0.113.8", agent="Googlebot/2.1 (+http://www.google.com/bot.html)")
     visit("/en/", "198.51.100.1")  # someone else's network
-    [found] = organisations_identified(actor=Actor.staff(marketer))
+    [found] = organizations_identified(actor=Actor.staff(marketer))
     assert found.organization == acme
     assert found.requests == 3  # the bot is marked and left out
     assert found.days == 1
     assert found.pages[0] == ("/en/products/", 2)
 
 
-def test_an_organisation_that_opted_out_is_never_identified_p15(acme, marketer):
+def test_an_organization_that_opted_out_is_never_identified_p15(acme, marketer):
     visit("/en/", "203.0.113.7")
     opt_out_set(
-        kind=OptOutKind.ORGANISATION_IDENTIFICATION,
+        kind=OptOutKind.ORGANIZATION_IDENTIFICATION,
         actor=Actor.system("test"),
         channel=OptOutChannel.EMAIL,
         organization=acme,
     )
-    assert organisations_identified(actor=Actor.staff(marketer)) == []
+    assert organizations_identified(actor=Actor.staff(marketer)) == []
 
 
 def test_contacts_leave_out_who_opted_out_or_may_not_be_contacted(acme, version, marketer):
@@ -70,13 +70,13 @@ def test_contacts_leave_out_who_opted_out_or_may_not_be_contacted(acme, version,
     contact(acme, version, "quiet", do_not_contact=True)
     private = contact(acme, version, "private")
     opt_out_set(
-        kind=OptOutKind.ORGANISATION_IDENTIFICATION,
+        kind=OptOutKind.ORGANIZATION_IDENTIFICATION,
         actor=Actor.system("test"),
         channel=OptOutChannel.PORTAL,
         person=private,
     )
     visit("/en/", "203.0.113.7")
-    [found] = organisations_identified(actor=Actor.staff(marketer))
+    [found] = organizations_identified(actor=Actor.staff(marketer))
     assert found.contacts == 1
 
 
@@ -86,7 +86,7 @@ def test_a_network_narrower_than_the_logged_one_identifies_no_one(marketer):
         organization=small, networks="203.0.113.16/28", actor=Actor.system("test")
     )
     visit("/en/", "203.0.113.20")  # logged as 203.0.113.0/24: could be any of 16 owners
-    assert organisations_identified(actor=Actor.staff(marketer)) == []
+    assert organizations_identified(actor=Actor.staff(marketer)) == []
 
 
 def test_networks_are_checked_normalised_and_audited(acme, privacy_officer):
@@ -107,7 +107,7 @@ def test_networks_are_checked_normalised_and_audited(acme, privacy_officer):
 
 def test_who_may_see_and_who_may_declare(acme, sales_expert, marketer):
     with pytest.raises(PermissionDenied):
-        organisations_identified(actor=Actor.staff(sales_expert))
+        organizations_identified(actor=Actor.staff(sales_expert))
     with pytest.raises(PermissionDenied):
         organization_networks_set(
             organization=acme, networks="10.0.0.0/8", actor=Actor.staff(marketer)
