@@ -144,21 +144,13 @@ def site_load(directory: Path | str | None = None, *, inventory_path: Path | Non
     directory = Path(directory or settings.SITE_DIR)
     path = Path(inventory_path or directory / INVENTORY_FILE)
     signature = site_signature(directory, path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InventoryError(
-            [
-                Problem(
-                    "E001",
-                    "",
-                    f"the inventory cannot be read ({error.__class__.__name__}: {error}).",
-                    "check PLEDGE_SITE points at the site folder and that it holds inventory.toml "
-                    "(sites/gonex/ is the example to copy).",
-                    path=path,
-                )
-            ]
-        ) from None
+    source = file_read(
+        path,
+        "E001",
+        "the inventory",
+        "check PLEDGE_SITE points at the site folder and that it holds inventory.toml "
+        "(sites/gonex/ is the example to copy).",
+    )
     data = parse_toml(source, path)
     lines = TomlLines(source)
     try:
@@ -177,24 +169,25 @@ def site_load(directory: Path | str | None = None, *, inventory_path: Path | Non
     return Site(directory, source, json_data, inventory, texts, signature, profile)
 
 
+def file_read(path: Path, code: str, what: str, fix: str) -> str:
+    """A site file's text, or the problem (``code``) that says it cannot be read and the fix."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problem = f"{what} cannot be read ({error.__class__.__name__}: {error})."
+        raise InventoryError([Problem(code, "", problem, fix, path=path)]) from None
+
+
 def profile_load(directory: Path) -> SiteProfile:
     """``site.toml`` checked against ``SiteProfile``, and the files it and the pages name."""
     path = directory / PROFILE_FILE
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InventoryError(
-            [
-                Problem(
-                    "E050",
-                    "",
-                    f"the site's page texts cannot be read ({error.__class__.__name__}: {error}).",
-                    "add site.toml to the site folder (copy sites/example/site.toml and write "
-                    "the organisation's own words).",
-                    path=path,
-                )
-            ]
-        ) from None
+    source = file_read(
+        path,
+        "E050",
+        "the site's page texts",
+        "add site.toml to the site folder (copy sites/example/site.toml and write "
+        "the organisation's own words).",
+    )
     data = parse_toml(source, path)
     lines = TomlLines(source)
     try:
