@@ -12,11 +12,13 @@ from pledge.inventory.services import policy_in_force
 from pledge.people.backends import EmailAccountBackend
 from pledge.people.models import Account, ConsentMethod, Source
 from pledge.people.services import person_find_by_email, person_upsert
+from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.login_limits import login_address
 
 # Sign-in tries per window: for one email address from one client address, and from one client
 # address whatever the email (SECURITY.md A5, B3).
+SIGNING_UP = Actor.visitor("account")
 SIGN_IN_TRIES = 5
 SIGN_IN_TRIES_PER_ADDRESS = 20
 SIGN_IN_WINDOW = 15 * 60  # seconds
@@ -28,7 +30,7 @@ SIGN_IN_WAIT = gettext_lazy(
 @transaction.atomic
 def account_create(*, form, language: str, guardian: str):
     from pledge.intake.models import Submission
-    from pledge.intake.services import VISITOR, Outcome, answers_of, consents_record
+    from pledge.intake.services import Outcome, answers_of, consents_record
 
     cleaned = form.cleaned_data
     existing = person_find_by_email(cleaned["email"])
@@ -39,7 +41,7 @@ def account_create(*, form, language: str, guardian: str):
         )
         return Outcome("invalid", form)
     person, _created = person_upsert(
-        actor=VISITOR,
+        actor=SIGNING_UP,
         source=Source.WEB_FORM,
         email=cleaned["email"],
         name=cleaned.get("name", ""),
@@ -66,7 +68,7 @@ def account_create(*, form, language: str, guardian: str):
         method=ConsentMethod.GUARDIAN if guardian == "confirmed" else ConsentMethod.FORM,
         policy_version=version.number if version else None,
     )
-    audit_record(actor=VISITOR, action="account.created", target=person)
+    audit_record(actor=SIGNING_UP, action="account.created", target=person)
     return Outcome("stored", form, details={"person": person, "user": user})
 
 
