@@ -51,8 +51,8 @@ class Case(models.Model):
     """One request or complaint. ``kind`` is a key of the inventory's ``[rights.requests]``
     (access, copy, correction, deletion, ...) or ``other``.
 
-    Who and when are kept per transition (``*_by`` hold audit labels: "staff:pat", "person",
-    "guardian", "system"). Requester and subject are encrypted; when the person is erased the
+    Who and when are kept per transition (``*_by`` hold the actor's audit label: "staff:pat",
+    "person:<link id>", "guardian:<link id>", "visitor:guardian", "system:<job>"). Requester and subject are encrypted; when the person is erased the
     case stays, unlinked, under the inventory's ``rights_requests`` legal hold (``hold``).
     """
 

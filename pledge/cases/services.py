@@ -3,10 +3,11 @@
 received ──assign / verify / act──▶ in_progress ──complete──▶ done
     └──────────────────────────────────────────────refuse──▶ refused
 
-Staff actors need ``manage_cases`` (checked before any transaction, so a refusal's audit entry
-stays). The requester acting through the portal after its link was verified is an
-``Actor.subject`` (``staff_check``: their own cases only); other code paths acting for the
-requester (the inbound mail parser, the system) still pass a label: "guardian", "system".
+Every service takes an ``Actor`` and checks it first (``staff_check``, before any transaction,
+so a refusal's audit entry stays): staff need ``manage_cases``; the system (``Actor.system``)
+may; the requester acting through the portal's verified link (``Actor.subject``) only opens
+their request and closes the portal's case of what they did, on their own cases; a visitor
+(the guardian's form) only opens a request.
 """
 
 from datetime import timedelta
@@ -25,6 +26,7 @@ from pledge.people.services import person_find_by_email
 from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.actors import Actor, ActorKind
 from pledge.vault.audit import actor_label, audit_record
+from pledge.vault.keys import normalise_email
 from pledge.vault.models import AuditEntry
 
 PERMISSION = "manage_cases"
@@ -34,11 +36,15 @@ class CaseClosed(ValueError):
     """The case is done or refused: nothing more can happen to it."""
 
 
-def staff_check(actor, *, target=None) -> None:
+def staff_check(actor, *, target=None, subject_may: bool = False) -> None:
     """Who may act on cases: staff holding ``manage_cases``; the system; a data subject
-    (``Actor.subject``, a verified link) on their own case, never another's; a visitor only to
-    open a request (no ``target``: the guardian's form). Anything else is refused, audited."""
+    (``Actor.subject``, a verified link) only to open their request or close the portal's case
+    of what they did themselves (``subject_may``), on their own case, never another's; a
+    visitor only to open a request (no ``target``: the guardian's form). Anything else is
+    refused, audited."""
     if isinstance(actor, Actor):
+        if actor.is_subject and not subject_may:
+            refuse(actor, PERMISSION, target=target)
         if actor.is_subject:
             if isinstance(target, Case) and not subject_case(actor, target):
                 refuse(actor, PERMISSION, target=target)
@@ -87,7 +93,7 @@ def case_open(
     With ``acknowledge`` the requester is emailed the reference and the date we answer by, and
     the service mailbox hears of a case it did not enter itself.
     """
-    staff_check(actor)
+    staff_check(actor, subject_may=True)
     if kind not in dict(case_kinds()):
         raise ValueError(f"unknown case kind {kind!r}: use a key of [rights.requests] or other")
     language = language or settings.LANGUAGE_CODE
@@ -249,13 +255,28 @@ def case_link_send(*, case: Case, actor):
 
 
 def case_verified_by_link(*, case: Case, actor) -> None:
-    """The requester opened the link sent for their case: the address is theirs."""
+    """The requester opened the link sent for their case: the address is theirs.
+
+    That proves who the requester is only when the address is the person's own: a case
+    entered about someone else (the requester wrote from another address) stays unverified
+    until staff verify it, or the link would hand one person's data to whoever asked.
+    """
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
         if case.status not in OPEN_STATUSES or case.identity in (
             Identity.VERIFIED_EMAIL,
             Identity.VERIFIED_STAFF,
         ):
+            return
+        if case.person is not None and normalise_email(case.person.email) != normalise_email(
+            case.requester_email
+        ):
+            audit_record(
+                actor=actor,
+                action="case.link_opened",
+                target=case,
+                details={"verified": False, "why": "not_the_persons_address"},
+            )
             return
         case.identity = Identity.VERIFIED_EMAIL
         case.verified_at = timezone.now()
@@ -281,7 +302,7 @@ def case_complete(
     *, case: Case, actor, resolution: str = "", result: dict | None = None, notify: bool = True
 ) -> Case:
     """The request is answered. ``resolution`` is the answer, emailed to the requester."""
-    staff_check(actor, target=case)
+    staff_check(actor, target=case, subject_may=True)
     with transaction.atomic():
         case = locked(case)
         case.status = CaseStatus.DONE

@@ -160,7 +160,7 @@ class Provenance(models.Model):
 
 
 class OptOutKind(models.TextChoices):
-    """What a person, or a whole organisation, asked Gonex not to do."""
+    """What a person, or a whole organisation, asked the organisation not to do."""
 
     DO_NOT_CONTACT = "do_not_contact", _("Do not contact")  # P01
     AFFILIATE_SHARING = "affiliate_sharing", _("No sharing with affiliates")  # P14

@@ -148,10 +148,24 @@ def opt_out_set(
 
 @transaction.atomic
 def opt_out_lift(
-    *, kind: str, actor, person: Person | None = None, organization: Organization | None = None
+    *,
+    kind: str,
+    actor,
+    person: Person | None = None,
+    organization: Organization | None = None,
+    requested_by: Person | None = None,
+    channel: str = "",
 ) -> int:
-    """The person (or organisation) may be contacted / shared / identified again."""
+    """The person (or organisation) may be contacted / shared / identified again.
+
+    ``requested_by``: lift only what that person asked for their organisation (a colleague
+    cannot undo it); ``channel``: only what came that way (staff clear only what staff set).
+    """
     subject = {"person": person} if person is not None else {"organization": organization}
+    if requested_by is not None:
+        subject["requested_by"] = requested_by
+    if channel:
+        subject["channel"] = channel
     lifted = standing(OptOut.objects.filter(kind=kind, **subject)).update(
         lifted_at=timezone.now(), lifted_by=actor_label(actor)
     )
@@ -214,7 +228,11 @@ def do_not_contact_set(
                 kind=OptOutKind.DO_NOT_CONTACT, actor=actor, channel=OptOutChannel.STAFF, **subject
             )
         else:
-            opt_out_lift(kind=OptOutKind.DO_NOT_CONTACT, actor=actor, **subject)
+            # Only what staff set: what the person asked for themselves is lifted by their own
+            # request (the portal, or a case), never from the console's switch.
+            opt_out_lift(
+                kind=OptOutKind.DO_NOT_CONTACT, actor=actor, channel=OptOutChannel.STAFF, **subject
+            )
         audit_record(
             actor=actor,
             action="do_not_contact.set" if value else "do_not_contact.cleared",

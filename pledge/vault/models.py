@@ -22,7 +22,8 @@ class AuditEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    # Who acted, as text that survives the account: "staff:alice", "visitor", "system".
+    # Who acted (vault.actors.Actor.label), as text that survives the account: "staff:alice",
+    # "person:<link id>", "visitor:form", "system:cases.remind".
     actor_label = models.CharField(max_length=150)
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80, blank=True)

@@ -53,12 +53,18 @@ REASONS = {
     "confirms_email": _("This link only confirms a new email address."),
     "confirms_nothing": _("This link does not confirm an email address."),
     "foreign_case": _("This link was not sent for that request."),
+    "known_address": _(
+        "We hold information about this address: choose what not to receive on your page instead."
+    ),
     "no_case": _(
         "A person's data is changed or handed out only through their request: open a case for "
         "it first."
     ),
     "case_closed": _("This case is closed. Open a new case to act on the person's data."),
-    "case_no_person": _("Link the person to this case before acting on their data."),
+    "case_no_person": _(
+        "This case names no one we hold data about. Open a case with the person's own email "
+        "address to act on their data."
+    ),
     "case_other_person": _(
         "This case is about someone else. Act through the case of the person whose data it is."
     ),
@@ -108,6 +114,10 @@ def subject_check(actor: Actor, person, *, right: str, case, confirming: bool) -
 
     if person is not None and (access.person is None or access.person.pk != person.pk):
         no("not_yours")
+    if person is None and right not in ("request", "suppress"):
+        no("not_yours")  # every other right acts on a person, and this link opens none
+    if right == "suppress" and access.person is not None:
+        no("known_address")  # "never contact" is for an address we hold nothing about
     if confirming and not access.link.confirms_email:
         no("confirms_nothing")
     if confirming and (person is None or access.link.person_id != person.pk):

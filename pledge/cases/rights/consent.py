@@ -89,8 +89,9 @@ def rights_opt_out(
         channel = OptOutChannel(case.channel)  # staff and the system act through a case
     subject = {"person": person} if scope == "person" else {"organization": person.organization}
     with transaction.atomic():
-        if lift:
-            opt_out_lift(kind=kind, actor=actor, **subject)
+        if lift:  # an organisation's opt-out only by whom asked for it, never a colleague
+            requested_by = person if scope == "organisation" else None
+            opt_out_lift(kind=kind, actor=actor, requested_by=requested_by, **subject)
         else:
             opt_out_set(
                 kind=kind,

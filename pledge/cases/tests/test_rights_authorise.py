@@ -475,3 +475,68 @@ def test_a_request_opens_one_case_in_the_language_of_the_page_else_of_the_link(l
     assert fallback.language == "en"  # the link's language
     assert Case.objects.get(kind="correction").language == "en"
     assert asked.identity == Identity.VERIFIED_EMAIL and asked.channel == "portal"
+
+
+def test_a_colleague_cannot_lift_the_opt_out_someone_else_asked_for_their_organisation(li, wu):
+    assert li.organization_id and li.organization_id == wu.organization_id
+    rights_opt_out(
+        person=li, kind="do_not_contact", scope="organisation", actor=subject_of(li.email)
+    )
+    rights_opt_out(
+        person=wu,
+        kind="do_not_contact",
+        scope="organisation",
+        lift=True,
+        actor=subject_of(wu.email),
+    )
+    assert OptOut.objects.get(organization=li.organization).lifted_at is None
+    rights_opt_out(
+        person=li,
+        kind="do_not_contact",
+        scope="organisation",
+        lift=True,
+        actor=subject_of(li.email),
+    )
+    assert OptOut.objects.get(organization=li.organization).lifted_at is not None
+
+
+def test_a_link_that_opens_no_one_reaches_no_right_but_asking_and_never_contact(li, wu):
+    stranger = subject_of("nobody@example-mail.cn")
+    assert stranger.access.person is None
+    assert_refused(
+        lambda: rights_view(person=None, actor=stranger),
+        lambda: snapshot(li, wu),
+        label=stranger.label,
+        reason="not_yours",
+        error=NotYours,
+    )
+    assert_allowed(lambda: rights_suppress(actor=stranger))
+
+
+def test_never_contact_is_for_an_address_held_by_no_one(li, wu):
+    actor = subject_of(li.email)
+    assert_refused(
+        lambda: rights_suppress(actor=actor),
+        lambda: snapshot(li, wu),
+        label=actor.label,
+        reason="known_address",
+        error=NotYours,
+    )
+
+
+def test_a_subject_cannot_work_their_own_case_as_staff_would(li, wu):
+    """The link opens and closes the requester's own requests; assigning, verifying, sending
+    links and refusing stay with staff."""
+    from pledge.cases.services import case_identity_set, case_link_send, case_refuse
+
+    actor = subject_of(li.email)
+    case = rights_request(actor=actor, kind="complaint", details="Please explain.")
+    for act in (
+        lambda: case_identity_set(case=case, identity=Identity.VERIFIED_STAFF, actor=actor),
+        lambda: case_link_send(case=case, actor=actor),
+        lambda: case_refuse(case=case, actor=actor, reason="no"),
+    ):
+        with pytest.raises(PermissionDenied):
+            act()
+    case.refresh_from_db()
+    assert case.status not in (CaseStatus.REFUSED, CaseStatus.DONE)

@@ -118,3 +118,19 @@ def test_the_console_switch_records_the_same_opt_out(privacy_officer):
     row.refresh_from_db()
     person.refresh_from_db()
     assert row.lifted_by == "staff:pat" and not person.do_not_contact
+
+
+def test_the_console_switch_does_not_undo_what_the_person_asked_for(privacy_officer):
+    """Staff clear only the do-not-contact staff set; the person's own stands until they lift
+    it themselves (the portal) or through a case."""
+    person = someone("li@acme-robots.cn")
+    opt_out_set(kind=DO_NOT_CONTACT, actor=Actor.system("test"), channel="portal", person=person)
+    opt_out_set(
+        kind=DO_NOT_CONTACT, actor=Actor.staff(privacy_officer), channel="staff", person=person
+    )
+    do_not_contact_set(value=False, actor=Actor.staff(privacy_officer), person=person)
+    person.refresh_from_db()
+    assert person.do_not_contact and opted_out(person, DO_NOT_CONTACT)
+    assert list(
+        OptOut.objects.filter(lifted_at__isnull=True).values_list("channel", flat=True)
+    ) == ["portal"]

@@ -533,6 +533,34 @@ def test_a_staff_verification_link_verifies_the_requester(
     assert case.verified_by == f"person:{PortalLink.objects.get(case=case).public_id}"
 
 
+def test_a_link_opened_by_someone_else_does_not_verify_a_case_about_the_person(
+    mei, client, privacy_officer, smtp_server, django_capture_on_commit_callbacks
+):
+    """A case entered about Mei by a requester writing from another address: opening the link
+    proves only that address, so the case stays unverified and her data stays closed."""
+    from pledge.cases.rights import Refused, rights_archive
+    from pledge.cases.services import case_open
+
+    officer = Actor.staff(privacy_officer)
+    case = case_open(
+        kind="access",
+        channel="email",
+        actor=officer,
+        requester_email="someone.else@example-mail.cn",
+        subject_email=EMAIL,
+        acknowledge=False,
+    )
+    assert case.person == mei
+    with django_capture_on_commit_callbacks(execute=True):
+        case_link_send(case=case, actor=officer)
+    client.get(link_from(smtp_server.messages[-1]))
+    case.refresh_from_db()
+    assert case.identity == Identity.LINK_SENT
+    assert AuditEntry.objects.filter(action="case.link_opened", object_id=str(case.public_id))
+    with pytest.raises(Refused):
+        rights_archive(person=mei, actor=officer, case=case)
+
+
 def test_no_log_line_carries_a_link_token(mei, client, portal_url):
     """SECURITY.md C4: Django logs the path of a 404, a 405 or a CSRF refusal; the handler's
     filter cuts the token out."""
