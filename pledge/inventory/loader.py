@@ -19,6 +19,7 @@ import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from functools import cached_property
 from pathlib import Path
 from typing import Union, get_args, get_origin
@@ -86,7 +87,10 @@ class Site:
         """The From of the site's emails."""
         if self.profile and self.profile.sender:
             return self.profile.sender
-        return f"{self.name.get(settings.LANGUAGE_CODE)} <{self.mailbox}>"
+        # Quoted as a mail header needs it: a name with a comma or brackets stays whole.
+        return str(
+            Address(display_name=self.name.get(settings.LANGUAGE_CODE), addr_spec=self.mailbox)
+        )
 
     @property
     def colours(self):

@@ -9,6 +9,8 @@ entry has a stable dotted name that errors and other apps use.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import getaddresses
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -485,7 +487,8 @@ class Inventory(Declaration):
     """Everything the site declares. Read it through ``current_inventory()``."""
 
     schema_version: Literal[1] = Field(alias="schema", description="the file format version: 1")
-    organization: Organization
+    # The file keeps its tables' names (the published policies are fingerprinted over them).
+    organization: Organization = Field(alias="organisation")
     data_categories: Keyed(DataCategory) = keyed("names of the data kinds used")
     uses: Keyed(DataUse) = keyed("the purposes, each with its legal basis")
     forms: Keyed(Collection) = keyed("the site's forms")
@@ -511,7 +514,9 @@ class Inventory(Declaration):
     other_sources: Keyed(OtherSource) = keyed(
         "where else personal data comes from", default_factory=dict, validate_default=True
     )
-    organization_identification: OrganizationIdentification
+    organization_identification: OrganizationIdentification = Field(
+        alias="organisation_identification"
+    )
 
     # --- Lookups other apps use -------------------------------------------------------------
 
@@ -605,6 +610,15 @@ class SiteDownload(Declaration):
     description: LocalizedText = Field(description="what the document is, in every language")
 
 
+def mail_sender(value: str) -> str:
+    """A From header: one name and one address, quoted as mail servers read it."""
+    found = getaddresses([value])
+    if "\n" in value or "\r" in value or len(found) != 1 or "@" not in found[0][1]:
+        raise ValueError(f'{value!r} is not a sender such as "Name <mail@example.com>"')
+    name, address = found[0]
+    return str(Address(display_name=name, addr_spec=address))
+
+
 class SiteProfile(Declaration):
     """``site.toml``: the public pages' and emails' own words, beyond the policy.
 
@@ -619,7 +633,7 @@ class SiteProfile(Declaration):
         description="the legal entity, if not the organisation's name, in every language "
         "(shown in the footer)",
     )
-    sender: str | None = Field(
+    sender: Annotated[str, AfterValidator(mail_sender)] | None = Field(
         None,
         description='the From of the site\'s emails, e.g. "Gonex <service@letsgonex.com>" '
         "(default: the organisation's name and service mailbox)",

@@ -90,11 +90,11 @@ class SharingRules(BaseRules):
                 entry, source.notice_within_days, "notice_within_days", "a notice period"
             )
         identification = self.inventory.organization_identification
-        self.check_uses("organization_identification", identification.purposes)
+        self.check_uses("organisation_identification", identification.purposes)
         for category in identification.categories:
-            self.check_category("organization_identification", category, "categories")
+            self.check_category("organisation_identification", category, "categories")
         self.check_right_reference(
-            "organization_identification", identification.opt_out_right, "opt_out_right"
+            "organisation_identification", identification.opt_out_right, "opt_out_right"
         )
 
     def check_mailing_lists(self):
@@ -235,7 +235,7 @@ class SharingRules(BaseRules):
         if "@" not in organization.service_mailbox or " " in organization.service_mailbox.strip():
             self.add(
                 "E005",
-                "organization",
+                "organisation",
                 f"service_mailbox {organization.service_mailbox!r} is not an email address.",
                 'write it as "service@example.com".',
                 "service_mailbox",

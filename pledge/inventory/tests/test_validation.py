@@ -243,7 +243,7 @@ def test_a_reference_to_an_undeclared_right_is_refused_e028(site_copy):
         'opt_out_right = "organisation_identification_opt_ot"',
     )
     problem = only(site_copy.problems(), "E028")
-    assert problem.entry == "organization_identification"
+    assert problem.entry == "organisation_identification"
     assert "names no right" in problem.message
 
 

@@ -334,3 +334,19 @@ def test_a_site_folder_missing_its_page_texts_or_files_does_not_load(site_copy):
     assert {problem.code for problem in site_copy.problems()} == {"E051", "E052"}
     (site_copy.directory / "site.toml").unlink()
     assert [problem.code for problem in site_copy.problems()] == ["E050"]
+
+
+def test_the_sender_is_a_header_mail_servers_read_whatever_the_name(site_copy):
+    """A name with a comma or brackets is quoted, not cut; a sender that is not one address
+    stops loading with the line to fix."""
+    site_copy.edit(
+        'name = { zh-hans = "Gonex", en = "Gonex" }',
+        'name = { zh-hans = "Gonex, Inc. (China)", en = "Gonex, Inc. (China)" }',
+    )
+    site_copy.edit('sender = "', '# sender = "', file="site.toml")
+    assert site_copy.load().sender == '"Gonex, Inc. (China)" <service@letsgonex.com>'
+    site_copy.edit(
+        '# sender = "', 'sender = "two@example.com, senders@example.com" # "', file="site.toml"
+    )
+    (problem,) = site_copy.problems()
+    assert problem.code == "E005" and "site.toml, line 10: sender is" in str(problem)
