@@ -16,9 +16,10 @@ from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.login_limits import login_address
 
+SIGNING_UP = Actor.visitor("account")
+
 # Sign-in tries per window: for one email address from one client address, and from one client
 # address whatever the email (SECURITY.md A5, B3).
-SIGNING_UP = Actor.visitor("account")
 SIGN_IN_TRIES = 5
 SIGN_IN_TRIES_PER_ADDRESS = 20
 SIGN_IN_WINDOW = 15 * 60  # seconds
