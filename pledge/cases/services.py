@@ -262,7 +262,7 @@ def case_verified_by_link(*, case: Case, actor) -> None:
     until staff verify it, or the link would hand one person's data to whoever asked.
     """
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+        case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in OPEN_STATUSES or case.identity in (
             Identity.VERIFIED_EMAIL,
             Identity.VERIFIED_STAFF,
