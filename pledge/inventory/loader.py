@@ -155,14 +155,7 @@ def site_load(directory: Path | str | None = None, *, inventory_path: Path | Non
         "check PLEDGE_SITE points at the site folder and that it holds inventory.toml "
         "(sites/gonex/ is the example to copy).",
     )
-    data = parse_toml(source, path)
-    lines = TomlLines(source)
-    try:
-        inventory = Inventory.model_validate(data)
-    except ValidationError as error:
-        raise InventoryError(
-            [place(problem, path, lines) for problem in schema_problems(error)]
-        ) from None
+    data, lines, inventory = toml_validate(source, path, Inventory)
     problems = inventory_problems(inventory)
     if problems:
         raise InventoryError([place(problem, path, lines) for problem in problems])
@@ -171,6 +164,19 @@ def site_load(directory: Path | str | None = None, *, inventory_path: Path | Non
     site = Site(directory, source, json_data, inventory, signature=signature, profile=profile)
     texts = site_render(site)  # raises InventoryError (E040, E041) naming the template
     return Site(directory, source, json_data, inventory, texts, signature, profile)
+
+
+def toml_validate(source: str, path: Path, model: type[BaseModel]):
+    """Parse a site file and check it against ``model``: (data, its lines, the model), or every
+    problem placed at its line."""
+    data = parse_toml(source, path)
+    lines = TomlLines(source)
+    try:
+        return data, lines, model.model_validate(data)
+    except ValidationError as error:
+        raise InventoryError(
+            [place(problem, path, lines) for problem in schema_problems(error, model)]
+        ) from None
 
 
 def file_read(path: Path, code: str, what: str, fix: str) -> str:
@@ -192,14 +198,7 @@ def profile_load(directory: Path) -> SiteProfile:
         "add site.toml to the site folder (copy sites/example/site.toml and write "
         "the organisation's own words).",
     )
-    data = parse_toml(source, path)
-    lines = TomlLines(source)
-    try:
-        profile = SiteProfile.model_validate(data)
-    except ValidationError as error:
-        raise InventoryError(
-            [place(problem, path, lines) for problem in schema_problems(error, SiteProfile)]
-        ) from None
+    _data, lines, profile = toml_validate(source, path, SiteProfile)
     problems = [
         Problem(
             "E051",
