@@ -43,7 +43,6 @@ from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
 
 GUARDIAN_DAYS = 7
-FEEDBACK_REPLY_DAYS = 30
 VISITOR = Actor.visitor("form")
 
 
@@ -313,12 +312,13 @@ def feedback_store(*, form: DeclaredForm, language: str) -> Outcome:
     feedback = Feedback.objects.create(
         answers=answers, language=language, policy_version=version.number if version else None
     )
-    reply_to = next((cleaned.get(key) for key in kept_apart if cleaned.get(key)), "")
-    if reply_to:
+    # The reply address lives as long as its field declares: the period the policy states.
+    reply = next((d for d in collection.field_list if d.kept_apart and cleaned.get(d.key)), None)
+    if reply is not None:
         FeedbackReplyAddress.objects.create(
             feedback=feedback,
-            email=reply_to,
-            delete_after=timezone.now() + timedelta(days=FEEDBACK_REPLY_DAYS),
+            email=cleaned[reply.key],
+            delete_after=timezone.now() + timedelta(days=reply.retention_days),
         )
     audit_record(actor=VISITOR, action="feedback.received", target=feedback)
     return Outcome("stored", form, details={"feedback": feedback})

@@ -17,6 +17,7 @@ from pledge.intake.models import (
     StoredFile,
     Submission,
 )
+from pledge.inventory.loader import current_inventory
 from pledge.inventory.services import policy_publish
 from pledge.mail.models import Message, Subscription, SubscriptionRequest
 from pledge.people.models import Account, Consent, Person
@@ -179,6 +180,8 @@ def test_feedback_is_stored_without_any_person_p20(client):
     assert not Person.objects.exists() and not Submission.objects.exists()
     reply = FeedbackReplyAddress.objects.get(feedback=feedback)
     assert reply.email == "reply-to-me@example.cn"
+    declared = current_inventory().forms["feedback"].fields["reply_email"].retention_days
+    assert round((reply.delete_after - feedback.created_at).total_seconds() / 86400) == declared
     assert [f.name for f in Feedback._meta.get_fields() if f.is_relation] == ["reply_to"]
 
 
