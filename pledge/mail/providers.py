@@ -7,7 +7,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pledge.logs import redact
-from pledge.mail.models import Message, Subscription, SubscriptionRequest
+from pledge.mail.models import (
+    CampaignRecipient,
+    Message,
+    Subscription,
+    SubscriptionRequest,
+    Suppression,
+)
 from pledge.mail.services import message_shown
 from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register, when
 from pledge.vault.fields import lookup_digests
@@ -109,6 +115,68 @@ def signups_erase(person) -> int:
     return SubscriptionRequest.objects.filter(pk__in=ids).delete()[0] if ids else 0
 
 
+def suppressions_of(person):
+    digests = lookup_digests(Suppression, "email_index", person.email or "")
+    return (
+        Suppression.objects.filter(email_index__in=digests)
+        if digests
+        else Suppression.objects.none()
+    )
+
+
+def suppressions_export(person) -> list[dict]:
+    return [
+        {
+            "email": suppression.email,
+            "reason": suppression.get_reason_display(),
+            "created_at": when(suppression.created_at),
+        }
+        for suppression in suppressions_of(person).order_by("created_at", "id")
+    ]
+
+
+def suppressions_erase(person) -> int:
+    return suppressions_of(person).delete()[0]
+
+
+def deliveries_export(person) -> list[dict]:
+    rows = (
+        CampaignRecipient.objects.filter(person_id=person.pk)
+        .select_related("campaign")
+        .order_by("id")
+    )
+    return [
+        {
+            "mailing": row.campaign.subject.get(row.language) or row.campaign.name,
+            "kind": row.campaign.get_kind_display(),
+            "language": row.language,
+            "status": row.get_status_display(),
+            "sent_at": when(row.sent_at),
+            "unsubscribed_at": when(row.unsubscribed_at),
+        }
+        for row in rows
+    ]
+
+
+def deliveries_erase(person) -> int:
+    """The rows stay for the campaign's counts, with no one behind them."""
+    return CampaignRecipient.objects.filter(person_id=person.pk).update(person=None)
+
+
+def deliveries_timeline(person) -> list[TimelineEntry]:
+    rows = CampaignRecipient.objects.filter(person_id=person.pk).select_related("campaign")
+    return [
+        TimelineEntry(
+            at=row.sent_at or row.campaign.started_at or row.campaign.created_at,
+            kind="email",
+            summary=row.campaign.subject.get(row.language) or row.campaign.name,
+            detail=row.get_status_display(),
+            source=row.campaign.get_kind_display(),
+        )
+        for row in rows
+    ]
+
+
 def register() -> None:
     provider_register(
         PersonalDataProvider(
@@ -160,6 +228,42 @@ def register() -> None:
                 "consent_text": _("The words you saw"),
                 "created_at": _("Asked"),
                 "expires_at": _("Expires"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="mail.deliveries",
+            title=_("Newsletters and notices we sent you"),
+            description=_(
+                "Each mailing sent to you: which, in which language, and what became of it."
+            ),
+            models=("mail.CampaignRecipient",),
+            export=deliveries_export,
+            erase=deliveries_erase,
+            timeline=deliveries_timeline,
+            labels={
+                "mailing": _("Mailing"),
+                "kind": _("Kind"),
+                "language": _("Language"),
+                "status": _("Status"),
+                "sent_at": _("Sent"),
+                "unsubscribed_at": _("Unsubscribed"),
+            },
+        )
+    )
+    provider_register(
+        PersonalDataProvider(
+            key="mail.suppressions",
+            title=_("Addresses we no longer mail"),
+            description=_("Your address, if mail to it bounced or you reported our mail as spam."),
+            models=("mail.Suppression",),
+            export=suppressions_export,
+            erase=suppressions_erase,
+            labels={
+                "email": _("Address"),
+                "reason": _("Why"),
+                "created_at": _("Since"),
             },
         )
     )

@@ -4,9 +4,16 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionStatus
+from pledge.inventory.loader import current_inventory
+from pledge.mail.models import (
+    CampaignRecipient,
+    Subscription,
+    SubscriptionRequest,
+    SubscriptionStatus,
+)
 from pledge.mail.services import mail_send
 from pledge.people.models import ConsentMethod, Source
 from pledge.people.services import consent_record, person_upsert
@@ -112,3 +119,53 @@ def subscription_end(*, person, list_key: str, actor) -> bool:
             actor=actor, action="subscription.ended", target=person, details={"list": list_key}
         )
     return bool(ended)
+
+
+def list_name(list_key: str, language: str) -> str:
+    """A list's declared name in ``language``; the key only for a list no longer declared."""
+    lists = current_inventory().mailing_lists
+    return lists[list_key].name.get(language) if list_key in lists else list_key
+
+
+def lists_subscribed(person) -> list[str]:
+    """The lists the person is on now."""
+    return list(
+        Subscription.objects.filter(person=person, status=SubscriptionStatus.ACTIVE)
+        .order_by("list_key")
+        .values_list("list_key", flat=True)
+    )
+
+
+@transaction.atomic
+def subscriptions_unsubscribe(
+    *,
+    person,
+    actor,
+    method: str,
+    list_keys: list[str] | None = None,
+    recipient: CampaignRecipient | None = None,
+) -> list[str]:
+    """Take the person off ``list_keys`` (every list they are on when None), each with the
+    consent withdrawn recorded in the words the person would read (P13, P17), and count it on
+    the campaign that carried the link (``recipient``). Returns the lists left; unsubscribing
+    twice leaves nothing the second time and records nothing."""
+    current = lists_subscribed(person)
+    leaving = [key for key in current if list_keys is None or key in list_keys]
+    with translation.override(person.language):
+        for list_key in leaving:
+            subscription_end(person=person, list_key=list_key, actor=actor)
+            consent_record(
+                person=person,
+                subject=list_subject(list_key),
+                granted=False,
+                text=_("I unsubscribe from this mailing list: %(list)s")
+                % {"list": list_name(list_key, person.language)},
+                language=person.language,
+                method=method,
+                actor=actor,
+            )
+    if recipient is not None and leaving:
+        CampaignRecipient.objects.filter(pk=recipient.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=timezone.now()
+        )
+    return leaving

@@ -28,8 +28,34 @@ CONTACT_USES = frozenset(
         "marketing.communications.email",
         "marketing.communications",
         "marketing",
+        "essential.service.notifications.email",
     }
 )
+NOTICE_USE = "essential.service.notifications.email"
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """What a kind of mailing is, and so what may stop it. The one place that says which mail
+    is marketing and which is a notice the law requires (P01, P13, P14, P17, P23)."""
+
+    use: str
+    # Sent only to the people on the list it goes to (their confirmed subscription).
+    needs_subscription: bool
+    # A notice the law requires (a policy change, P23; an acquisition, P14) reaches everyone
+    # whose data is held: do-not-contact and email preferences do not stop it (P17).
+    required_by_law: bool
+
+
+MAILINGS = {
+    # A campaign to a marketing list (newsletter, promotions): consent on the list, P13.
+    "marketing": Mailing("marketing.communications.email", True, False),
+    # A campaign to the service-notices list: product and terms updates (P17), which
+    # do-not-contact stops like any other contact (P01).
+    "service": Mailing(NOTICE_USE, True, False),
+    "policy_notice": Mailing(NOTICE_USE, False, True),
+    "acquisition_notice": Mailing(NOTICE_USE, False, True),
+}
 
 
 @dataclass(frozen=True)
@@ -49,13 +75,15 @@ def declared_in(version_number: int | None, use: str) -> bool:
     return version is None or use in (version.inventory.get("uses") or {})
 
 
-def may(person: Person, use: str) -> Decision:
+def may(person: Person, use: str, *, required_by_law: bool = False) -> Decision:
+    """``required_by_law``: a notice the law requires (``MAILINGS``), which do-not-contact
+    does not stop."""
     inventory = current_inventory()
     if use not in inventory.uses:
         return Decision(
             False, _("“%(use)s” is not a purpose declared in the inventory") % {"use": use}
         )
-    is_contact = use in CONTACT_USES or use.startswith("marketing.")
+    is_contact = (use in CONTACT_USES or use.startswith("marketing.")) and not required_by_law
     if is_contact and person.do_not_contact:
         return Decision(False, _("the person asked not to be contacted (P01)"))
     if is_contact and person.organization_id and person.organization.do_not_contact:

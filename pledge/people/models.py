@@ -92,6 +92,9 @@ class ConsentMethod(models.TextChoices):
     PORTAL = "portal", _("Privacy portal")
     GUARDIAN = "guardian", _("Confirmed by a guardian")
     STAFF = "staff", _("Recorded by staff")
+    UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link in an email")
+    PREFERENCES = "preferences", _("Email preferences page")
+    EMAIL = "email", _("By email to the service mailbox")
 
 
 class Consent(models.Model):

@@ -20,7 +20,15 @@ from pledge.cases.services import case_open
 from pledge.conftest import make_staff
 from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import CheckedFile, upload_store
-from pledge.mail.models import Subscription, SubscriptionRequest, SubscriptionStatus
+from pledge.mail.models import (
+    Campaign,
+    CampaignRecipient,
+    RecipientStatus,
+    Subscription,
+    SubscriptionRequest,
+    SubscriptionStatus,
+)
+from pledge.mail.suppressions import address_suppress
 from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead, LeadNote, Meeting
 from pledge.people.models import Account, ConsentMethod, OptOutKind, Provenance
@@ -242,6 +250,17 @@ def seed_everything(tag: str) -> Seeded:
         status=SubscriptionStatus.ACTIVE,
         confirmed_at=timezone.now(),
     )
+    newsletter = Campaign.objects.create(
+        list_key="newsletter",
+        name=f"{tag} newsletter",
+        subject={"en": "News"},
+        body={"en": "News"},
+        created_by="staff:test",
+    )
+    CampaignRecipient.objects.create(
+        campaign=newsletter, person=person, language="en", status=RecipientStatus.SENT
+    )
+    address_suppress(email=email, reason="bounce", actor=Actor.system("test"), detail="5.1.1")
     SubscriptionRequest.objects.create(
         email=email,
         lists=["newsletter"],

@@ -86,7 +86,12 @@ def digests_of(seeded) -> set[str]:
     ring = current_ring()
     email = normalise_email(seeded.needles["email"])
     values = set()
-    for context in ("people.Person.email", "mail.Message.to", "cases.PortalLink.email"):
+    for context in (
+        "people.Person.email",
+        "mail.Message.to",
+        "cases.PortalLink.email",
+        "mail.Suppression.email",
+    ):
         values.update(ring.digests(email, context=context))
     values.update(
         ring.digests(normalise_phone(seeded.needles["phone"]), context="people.Person.phone")
