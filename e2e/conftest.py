@@ -153,9 +153,9 @@ def server(tmp_path_factory, inbox):
     output = running.pledge("demo")
     running.admin_password = output.split("Password:")[1].split()[0]
     running.passwords = {"admin": running.admin_password} | {
-        line.split("Sales expert:")[1].split("/")[0].strip(): line.split("/")[1].split()[0]
+        line.split(":")[1].split("/")[0].strip(): line.split("/")[1].split()[0]
         for line in output.splitlines()
-        if "Sales expert:" in line
+        if line.strip().startswith(("Sales expert:", "Privacy officer:", "Marketing:"))
     }
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(

@@ -37,6 +37,7 @@ PERIODIC_JOBS = (
     Job("meetings.send_reminders", "pledge.meetings.tasks.send_reminders", timedelta(minutes=10)),
     Job("intake.purge_expired", "pledge.intake.tasks.purge_expired", timedelta(hours=1)),
     Job("cases.remind", "pledge.cases.tasks.remind", timedelta(hours=1)),
+    Job("inbox.poll", "pledge.inbox.tasks.poll", timedelta(minutes=1)),
     Job("vault.audit_checkpoint", "pledge.vault.tasks.checkpoint", timedelta(hours=1)),
     Job(
         "vault.forget_limit_counters",

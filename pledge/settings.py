@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "pledge.intake",
     "pledge.meetings",
     "pledge.cases",
+    "pledge.inbox",
     "pledge.web",
     "pledge.console",
 ]
@@ -170,6 +171,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "pledge.web.context_processors.site",
                 "pledge.web.context_processors.tracking",
+                "pledge.web.context_processors.notices",
             ],
         },
     },
@@ -246,6 +248,80 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "") or lazy(site_sender, str)()
 # The site's public address, for links in emails (confirmations, guardians, unsubscribe).
 PLEDGE_SITE_URL = env("PLEDGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Campaigns and notices: messages a minute, unless a campaign sets its own rate.
+PLEDGE_CAMPAIGN_RATE = env_int("PLEDGE_CAMPAIGN_RATE", 600)
+if PLEDGE_CAMPAIGN_RATE < 1:
+    CONFIG_ERRORS.append(
+        ("PLEDGE_CAMPAIGN_RATE", "PLEDGE_CAMPAIGN_RATE is messages a minute: set 1 or more.")
+    )
+# DKIM: every email signed for the From address's domain with this PEM private key (README).
+PLEDGE_DKIM_KEY_FILE = env("PLEDGE_DKIM_KEY_FILE", "")
+PLEDGE_DKIM_SELECTOR = env("PLEDGE_DKIM_SELECTOR", "")
+if PLEDGE_DKIM_KEY_FILE:
+    try:
+        if b"PRIVATE KEY-----" not in Path(PLEDGE_DKIM_KEY_FILE).read_bytes():
+            raise ValueError
+    except (OSError, ValueError):
+        CONFIG_ERRORS.append(
+            (
+                "PLEDGE_DKIM_KEY_FILE",
+                f"PLEDGE_DKIM_KEY_FILE ({PLEDGE_DKIM_KEY_FILE}) is not a readable PEM private "
+                "key: make it with `openssl genrsa -out dkim.pem 2048`, let the service's "
+                "user read it, or unset PLEDGE_DKIM_KEY_FILE to send unsigned.",
+            )
+        )
+    if not PLEDGE_DKIM_SELECTOR:
+        CONFIG_ERRORS.append(
+            (
+                "PLEDGE_DKIM_SELECTOR",
+                "PLEDGE_DKIM_KEY_FILE is set but PLEDGE_DKIM_SELECTOR is not: set the selector "
+                "whose TXT record <selector>._domainkey.<domain> publishes the public key.",
+            )
+        )
+
+# --- The service mailbox, read by Pledge (pledge/inbox, docs/inbox.md) ----------------------
+# Where to read it: imaps://user:password@host[:port]/INBOX (imap:// only on a test machine).
+# Unset, nothing is polled; mail can still come in through `pledge inbox serve` or a pipe.
+INBOUND_URL = env("INBOUND_URL", "")
+# The folder a message is moved to once stored (created if missing).
+INBOUND_PROCESSED_FOLDER = env("INBOUND_PROCESSED_FOLDER", "Pledge/Processed")
+# Addresses the SMTP/LMTP receiver accepts mail for; empty: the inventory's service mailbox.
+INBOUND_RECIPIENTS = env_list("INBOUND_RECIPIENTS")
+# Above this size a message is stored (encrypted) but not parsed, and waits for staff.
+PLEDGE_INBOUND_MAX_BYTES = env_int("PLEDGE_INBOUND_MAX_BYTES", 10 * 1024 * 1024)
+# What the SMTP/LMTP receiver refuses outright (552), so no sender fills the disk.
+INBOUND_SMTP_MAX_BYTES = env_int("INBOUND_SMTP_MAX_BYTES", 25 * 1024 * 1024)
+if INBOUND_URL:
+    from urllib.parse import urlsplit
+
+    try:
+        _inbound = urlsplit(INBOUND_URL)
+        _inbound_port = _inbound.port
+    except ValueError:
+        _inbound, _inbound_port = None, None
+    if (
+        _inbound is None
+        or _inbound.scheme not in ("imap", "imaps")
+        or not _inbound.hostname
+        or not _inbound.username
+    ):
+        CONFIG_ERRORS.append(
+            (
+                "INBOUND_URL",
+                "INBOUND_URL is not a mailbox address: use "
+                "imaps://user:password@host:993/INBOX (escape @ and : in the password as "
+                "%40 and %3A).",
+            )
+        )
+    elif PRODUCTION and _inbound.scheme != "imaps":
+        CONFIG_ERRORS.append(
+            (
+                "INBOUND_URL",
+                "INBOUND_URL must use imaps:// in production (imap:// sends the mailbox's "
+                "password and every message in clear): set INBOUND_URL=imaps://user:password@"
+                "host:993/INBOX.",
+            )
+        )
 
 # --- Staff authentication -------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -2,6 +2,7 @@
 
 from django_tasks import task
 
+from pledge.mail.campaigns import campaign_send_batch, campaigns_wake
 from pledge.mail.services import message_deliver, messages_retry
 
 
@@ -11,5 +12,12 @@ def deliver(message_id: int) -> str:
 
 
 @task()
+def send_campaign_batch(campaign_id: int) -> int:
+    """One batch of a campaign at its rate; it enqueues the next while the campaign sends."""
+    return campaign_send_batch(campaign_id)
+
+
+@task()
 def retry_waiting() -> int:
-    return messages_retry()
+    """Every 2 minutes: messages left behind, and campaigns whose task was lost."""
+    return messages_retry() + campaigns_wake()

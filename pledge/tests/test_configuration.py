@@ -140,7 +140,10 @@ print(json.dumps({
 def test_production_serves_https_only_with_hsts_and_host_cookies_h2_h3_h6(tmp_path):
     import json
 
-    # `pledge serve` collects static files first in production; so does this test.
+    # A production site is migrated before it serves (every public page reads whether an
+    # acquisition notice was sent, P14), and `pledge serve` collects static files first.
+    migrated = run_pledge("migrate", "--noinput", PLEDGE_VAR=str(tmp_path), **PRODUCTION)
+    assert migrated.returncode == 0, migrated.stderr
     collected = run_pledge("collectstatic", "--noinput", PLEDGE_VAR=str(tmp_path), **PRODUCTION)
     assert collected.returncode == 0, collected.stderr
     result = run_pledge("shell", "-c", PROBE, PLEDGE_VAR=str(tmp_path), **PRODUCTION)

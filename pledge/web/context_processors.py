@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
 from pledge.inventory.loader import current_site
+from pledge.mail.campaigns import acquisition_notice_current, notice_shown
 from pledge.tracking.banner import banner_wording
 from pledge.tracking.beacon import new_event_id
 from pledge.tracking.consent import consent_for
@@ -30,6 +32,16 @@ def site(request):
             for code, name in settings.LANGUAGES
         ],
     }
+
+
+def notices(request):
+    """The acquisition notice's headline on every public page (P14), once one was sent."""
+
+    def headline():
+        campaign = acquisition_notice_current()
+        return notice_shown(campaign, get_language()).subject if campaign else ""
+
+    return {"acquisition_headline": SimpleLazyObject(headline)}
 
 
 def tracking(request):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pledge.web import account_views, booking_views, form_views, portal_views, views
+from pledge.web import account_views, booking_views, form_views, mail_views, portal_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("cookie-settings/", views.cookie_settings, name="cookie_settings"),
     path("cookie-settings/proof.json", views.cookie_proof, name="cookie_proof"),
     path("privacy/", views.privacy_policy, name="privacy"),
+    path("privacy/acquisition/", views.acquisition_notice, name="acquisition_notice"),
     path("privacy/versions/", views.policy_versions, name="policy_versions"),
     path("privacy/v/<int:number>/", views.privacy_policy_version, name="privacy_version"),
     path("privacy/diff/<int:older>/<int:newer>/", views.policy_diff, name="policy_diff"),
@@ -69,6 +70,9 @@ urlpatterns = [
         name="subscription_confirm",
     ),
     path("guardian/<str:token>/", form_views.guardian, name="guardian"),
+    # Every campaign's and notice's links (P13, RFC 8058): the signed token in the path.
+    path("mail/unsubscribe/<str:token>/", mail_views.unsubscribe, name="mail_unsubscribe"),
+    path("mail/preferences/<str:token>/", mail_views.preferences, name="mail_preferences"),
     path(
         "account/register/",
         form_views.form_page,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from pledge.inventory import services as policies
 from pledge.inventory.models import PolicyVersion
+from pledge.mail.campaigns import acquisition_notice_current, notice_shown
 from pledge.tracking import declarations
 from pledge.tracking.consent import TOKEN, consent_for
 from pledge.tracking.models import ConsentMethod
@@ -22,6 +23,17 @@ DOCUMENT_TITLES = {"privacy": _("Privacy policy"), "cookies": _("Cookie policy")
 
 def home(request):
     return render(request, "web/home.html")
+
+
+def acquisition_notice(request):
+    """The acquisition notice (P14), as emailed to everyone whose data we hold."""
+    campaign = acquisition_notice_current()
+    if campaign is None:
+        raise Http404
+    shown = notice_shown(campaign, get_language())
+    return render(
+        request, "web/acquisition_notice.html", {"notice": shown, "sent_at": campaign.started_at}
+    )
 
 
 def privacy_policy(request):

@@ -18,6 +18,7 @@ from pledge.cases.models import CaseChannel, Identity
 from pledge.cases.portal import link_create
 from pledge.cases.services import case_open
 from pledge.conftest import make_staff
+from pledge.inbox.services import inbound_receive
 from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import CheckedFile, upload_store
 from pledge.mail.models import (
@@ -28,8 +29,8 @@ from pledge.mail.models import (
     SubscriptionRequest,
     SubscriptionStatus,
 )
-from pledge.mail.suppressions import address_suppress
 from pledge.mail.services import mail_send
+from pledge.mail.suppressions import address_suppress
 from pledge.meetings.models import Expert, Lead, LeadNote, Meeting
 from pledge.people.models import Account, ConsentMethod, OptOutKind, Provenance
 from pledge.people.optouts import opt_out_set
@@ -88,6 +89,7 @@ def seed_everything(tag: str) -> Seeded:
         "import_row_name": f"{tag.title()} From A List",
         "visited_path": f"/en/{tag}-pricing/",
         "disclosure_reference": f"Order {tag}-2026-17",
+        "inbound_subject": f"A question from {tag} by email",
     }
     person, _ = person_upsert(
         actor=Actor.system("test"),
@@ -268,6 +270,16 @@ def seed_everything(tag: str) -> Seeded:
         consent_text=needles["signup_words"],
         token_hash=f"{tag}-signup".ljust(64, "0"),
         expires_at=timezone.now() + timedelta(days=7),
+    )
+
+    # inbox: an email they sent to the service mailbox (nothing recognised: it waits in triage)
+    inbound_receive(
+        (
+            f"From: {needles['name']} <{email}>\r\nTo: service@letsgonex.com\r\n"
+            f"Subject: {needles['inbound_subject']}\r\nMessage-ID: <{tag}-seed@{tag}-corp.cn>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nWhen is the next event?\r\n"
+        ).encode(),
+        source="smtp",
     )
 
     # cases: a request of theirs, and a portal link

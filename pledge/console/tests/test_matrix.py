@@ -10,7 +10,9 @@ from django.urls import URLPattern, get_resolver
 
 from pledge.cases.services import case_open
 from pledge.conftest import make_staff
+from pledge.inbox.services import inbound_receive
 from pledge.intake.models import ImportBatch, Submission
+from pledge.mail.models import Campaign, CampaignKind
 from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead
 from pledge.people.models import Organization
@@ -55,6 +57,8 @@ OBJECT_LEVEL = {
     "person": {"sales_expert": 403},
     "lead": {"sales_expert": 403},
     "expert_edit": {"sales_expert": 403},
+    # A list campaign's preview is marketing's; the privacy officer previews only notices.
+    "campaign_preview": {"privacy_officer": 403},
 }
 
 
@@ -100,6 +104,24 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
     organization = Organization.objects.create(domain="matrix.example")
     expert = Expert.objects.create(user=make_staff("ella"), display_name="Ella")
     batch = ImportBatch.objects.create(source="third_parties", legal_basis="consent")
+    campaign = Campaign.objects.create(
+        list_key="newsletter",
+        name="News",
+        subject={"zh-hans": "新闻", "en": "News"},
+        body={"zh-hans": "新闻", "en": "News"},
+        created_by="staff:mia",
+    )
+    notice = Campaign.objects.create(
+        kind=CampaignKind.ACQUISITION_NOTICE,
+        name="Acquisition",
+        subject={"zh-hans": "通知", "en": "Notice"},
+        body={"zh-hans": "通知", "en": "Notice"},
+        created_by="staff:zhou",
+    )
+    inbound = inbound_receive(
+        b"From: a@example.cn\r\nSubject: s\r\nMessage-ID: <m@example.cn>\r\n\r\nhello\r\n",
+        source="smtp",
+    )
     samples = {
         "people/<uuid:public_id>": f"people/{person.public_id}",
         "cases/<uuid:public_id>": f"cases/{case.public_id}",
@@ -107,6 +129,10 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
         "leads/<uuid:public_id>": f"leads/{lead.public_id}",
         "organizations/<uuid:public_id>": f"organizations/{organization.public_id}",
         "import/<uuid:public_id>": f"import/{batch.public_id}",
+        "campaigns/<uuid:public_id>": f"campaigns/{campaign.public_id}",
+        "notices/<uuid:public_id>": f"notices/{notice.public_id}",
+        "inbox/<uuid:public_id>": f"inbox/{inbound.public_id}",
+        "<str:language>": "en",
         "<int:expert_id>": expert.pk,
         "<int:user_id>": administrator.pk,
     }

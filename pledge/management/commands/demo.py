@@ -1,9 +1,9 @@
 """``pledge demo``: loads the site's demo into an empty database.
 
 It publishes version 1 of the privacy and cookie policies when none is published yet,
-creates the staff administrator, two sales experts with their weekly availability and a privacy
-officer, sends three sample requests through the real forms' services (so they appear as leads),
-enters a complaint as a case, and prints the staff passwords once; running it again changes
+creates the staff administrator, two sales experts with their weekly availability, a privacy
+officer and a marketer, sends three sample requests through the real forms' services (so they
+appear as leads), enters a complaint as a case, signs two people up to the newsletter, and prints the staff passwords once; running it again changes
 nothing (``--reset-password`` prints a new password for the administrator).
 """
 
@@ -57,9 +57,11 @@ class Command(BaseCommand):
             admin.save(update_fields=["password"])
         experts = [] if reset_password else self.sample_experts()
         officers = [] if reset_password else self.sample_privacy_officer()
+        marketers = [] if reset_password else self.sample_marketer()
         if not reset_password:
             self.sample_requests()
             self.sample_cases()
+            self.sample_subscribers()
         self.stdout.write(
             self.style.SUCCESS("Demo loaded.")
             + f"\n  Staff login: {settings.PLEDGE_SITE_URL}/console/login/"
@@ -70,6 +72,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  Sales expert: {username} / {expert_password}   (shown once)")
         for username, officer_password in officers:
             self.stdout.write(f"  Privacy officer: {username} / {officer_password}   (shown once)")
+        for username, marketer_password in marketers:
+            self.stdout.write(f"  Marketing: {username} / {marketer_password}   (shown once)")
 
     def sample_experts(self):
         """Two sales experts, each with a working week, taking the sales forms' leads."""
@@ -120,6 +124,43 @@ class Command(BaseCommand):
             actor=Actor.system("demo"),
         )
         return [(user.get_username(), password)]
+
+    def sample_marketer(self):
+        """Marketing writes and sends the campaigns (console: Campaigns)."""
+        from pledge.vault.access import Role
+        from pledge.vault.actors import Actor
+        from pledge.vault.staff import staff_create
+
+        user, password = staff_create(
+            username="lin.xiao",
+            email=f"lin.xiao@{staff_domain()}",
+            roles=[Role.MARKETING],
+            actor=Actor.system("demo"),
+        )
+        return [(user.get_username(), password)]
+
+    def sample_subscribers(self):
+        """Two newsletter subscribers, signed up and confirmed through the real double opt-in."""
+        from pledge.mail.models import SubscriptionRequest
+        from pledge.mail.subscriptions import subscription_confirm, subscription_request
+        from pledge.vault.actors import Actor
+
+        newsletter = current_inventory().forms["newsletter"].fields["lists"]
+        for email, language in (
+            ("wang.fang@example-logistics.cn", "zh-hans"),
+            ("amy.lee@example-retail.com", "en"),
+        ):
+            request = subscription_request(
+                email=email,
+                lists=["newsletter"],
+                language=language,
+                consent_text=newsletter.consent_text.get(language),
+                actor=Actor.visitor("subscription"),
+            )
+            subscription_confirm(
+                request=SubscriptionRequest.objects.get(pk=request.pk),
+                policy_version=policy_in_force().number,
+            )
 
     def sample_cases(self):
         """A complaint that came by email, as staff would enter it, due in the legal time."""

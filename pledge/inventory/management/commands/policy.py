@@ -3,6 +3,7 @@
 import getpass
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         publish.add_argument(
             "--by", default=None, help="Who publishes (default: the operating system user)."
         )
+        publish.add_argument(
+            "--no-notice",
+            action="store_true",
+            help="A material change: do not email the notice now (send it later with "
+            "`pledge notice policy --version N`).",
+        )
         actions.add_parser("list", help="List the published versions, newest first.")
 
     def handle(self, *args, action, **options):
@@ -73,6 +80,19 @@ class Command(BaseCommand):
             + f" on {timezone.localtime(version.published_at):%Y-%m-%d %H:%M}, "
             f"fingerprint {version.content_hash[:12]}. It is now the version in force."
         )
+        if version.material and not options.get("no_notice"):
+            self.notify(version.number)
+
+    def notify(self, number: int) -> None:
+        """P23: a material change is emailed to everyone whose data is held. By the command's
+        name: the inventory sits below mail and may not import it."""
+        try:
+            call_command("notice", "policy", "--version", str(number), stdout=self.stdout)
+        except CommandError as error:
+            self.stderr.write(
+                f"Version {number} is published, but its notice was not sent: {error}\n"
+                f"Send it with `pledge notice policy --version {number}`."
+            )
 
     def list(self):
         versions = policy_versions()
