@@ -66,7 +66,10 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
 # How many messages leave between two looks at the gate (unsubscribed, bounced, erased since).
 CHECK_EVERY = 50
-# At most this many messages per task run; the task enqueues the next run.
+# A task run sends about this many seconds' worth of messages at the campaign's rate (at most
+# BATCH_MAX), then enqueues the next run: the worker is never held long from other mail (a
+# portal link, a confirmation) waiting behind a campaign.
+BATCH_SECONDS = 5
 BATCH_MAX = 1000
 CREATE_CHUNK = 5000
 NOTICE_KINDS = (CampaignKind.POLICY_NOTICE, CampaignKind.ACQUISITION_NOTICE)
@@ -670,6 +673,11 @@ def mark(recipient_id: int, status: str, **fields) -> None:
     )
 
 
+def batch_size(rate: int) -> int:
+    """How many rows one task run takes at ``rate`` messages a minute."""
+    return int(min(max(rate * BATCH_SECONDS // 60, 1), BATCH_MAX))
+
+
 def campaign_send_batch(campaign_id: int) -> int:
     """Send the next batch of a campaign that is sending; returns how many messages left.
 
@@ -687,7 +695,7 @@ def campaign_send_batch(campaign_id: int) -> int:
     rows = list(
         CampaignRecipient.objects.filter(campaign_id=campaign_id, status=RecipientStatus.QUEUED)
         .order_by("pk")
-        .values_list("pk", "person_id", "language")[: min(max(rate, 1), BATCH_MAX)]
+        .values_list("pk", "person_id", "language")[: batch_size(rate)]
     )
     if not rows:
         campaign_finish_if_done(campaign_id)

@@ -281,6 +281,18 @@ def test_running_the_batch_twice_sends_nobody_twice(mail_server, versions):
     assert mail_server.recipients == ["p0@example.cn", "p1@example.cn", "p2@example.cn"]
 
 
+def test_one_run_sends_a_few_seconds_worth_at_the_rate_and_leaves_the_rest(
+    mail_server, versions, settings, monkeypatch
+):
+    """A campaign never holds the worker long: other mail (a portal link) waits seconds."""
+    settings.PLEDGE_CAMPAIGN_RATE = 1200  # 20 a second: one 0.1 s run takes 2 rows
+    monkeypatch.setattr(campaigns, "BATCH_SECONDS", 0.1)
+    campaign, _people = queued_campaign()
+    assert campaign_send_batch(campaign.pk) == 2
+    assert campaign.recipients.filter(status=RecipientStatus.QUEUED).count() == 1
+    assert campaign_send_batch(campaign.pk) == 1
+
+
 def test_pause_stops_after_the_current_message_and_resume_goes_on(
     mail_server, versions, monkeypatch, django_capture_on_commit_callbacks
 ):
