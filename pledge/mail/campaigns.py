@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
+from smtplib import SMTPConnectError, SMTPDataError, SMTPRecipientsRefused, SMTPSenderRefused
 
 import css_inline
 import nh3
@@ -52,8 +52,8 @@ from pledge.mail.models import (
     Suppression,
 )
 from pledge.mail.preferences import preference_token
-from pledge.mail.services import email_send, sender_domain, single_line
-from pledge.mail.subscriptions import list_subject
+from pledge.mail.services import NotSent, email_send, sender_domain, single_line
+from pledge.mail.subscriptions import list_name, list_subject
 from pledge.people import gate
 from pledge.people.models import Person
 from pledge.vault.access import access_require, has_access
@@ -71,6 +71,9 @@ CHECK_EVERY = 50
 # portal link, a confirmation) waiting behind a campaign.
 BATCH_SECONDS = 5
 BATCH_MAX = 1000
+# Outcomes that say something is wrong on our side; this many in a row stop the run.
+TROUBLE = (RecipientStatus.QUEUED, RecipientStatus.INTERRUPTED)
+TROUBLE_STOPS = 3
 CREATE_CHUNK = 5000
 NOTICE_KINDS = (CampaignKind.POLICY_NOTICE, CampaignKind.ACQUISITION_NOTICE)
 
@@ -290,11 +293,7 @@ def campaign_render(campaign: Campaign, language: str) -> Rendered:
     source = placeholders_removed(campaign.body.get(language, ""))
     notice = campaign.kind in NOTICE_KINDS
     with translation.override(language):
-        list_name = ""
-        if not notice:
-            lists = current_inventory().mailing_lists
-            declared = lists.get(campaign.list_key)
-            list_name = declared.name.get(language) if declared else campaign.list_key
+        name_of_list = "" if notice else list_name(campaign.list_key, language)
         context = {
             "site": site,
             "language": language,
@@ -302,7 +301,7 @@ def campaign_render(campaign: Campaign, language: str) -> Rendered:
             "content": markdown_html(source),
             "text": markdown_text(source),
             "notice": notice,
-            "list_name": list_name,
+            "list_name": name_of_list,
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "preferences_url": PREFERENCES_PLACEHOLDER,
         }
@@ -513,10 +512,15 @@ def campaign_start(*, campaign: Campaign, actor) -> int:
     return len(allowed)
 
 
-def enqueue_batch(campaign_id: int) -> None:
+def enqueue_batch(campaign_id: int, *, at=None) -> None:
+    """Queue the campaign's next run, at ``at`` when the task backend can defer (the database
+    backend can); otherwise the periodic job wakes it once its rate allows."""
     from pledge.mail.tasks import send_campaign_batch
 
-    send_campaign_batch.enqueue(campaign_id)
+    if at is None:
+        send_campaign_batch.enqueue(campaign_id)
+    elif send_campaign_batch.get_backend().supports_defer:
+        send_campaign_batch.using(run_after=at).enqueue(campaign_id)
 
 
 def status_change(campaign: Campaign, actor, *, source: tuple, target: str, action: str):
@@ -631,16 +635,15 @@ def list_id(campaign: Campaign) -> str:
     """RFC 2919: the list's declared name (the site's language) and a key under the domain."""
     domain = sender_domain() or "localhost"
     key = (campaign.list_key or campaign.kind).replace("_", "-")
-    declared = current_inventory().mailing_lists.get(campaign.list_key)
-    name = declared.name.get(settings.LANGUAGE_CODE) if declared else key
+    name = list_name(campaign.list_key, settings.LANGUAGE_CODE) if campaign.list_key else key
     return f'"{single_line(name)[:60].replace(chr(34), "")}" <{key}.{domain}>'
 
 
 def recipient_links(
     campaign: Campaign, recipient_id: int, person: Person, language: str
 ) -> dict[str, str]:
-    """The two links of one recipient, in their language: one-click unsubscribe (the list, or
-    every list for a notice) and the preference page, both opened by the same token."""
+    """The two links of one recipient, in their language: one-click unsubscribe from the list
+    and the preference page, both opened by the same token (a notice shows only the second)."""
     token = preference_token(person, recipient=recipient_id, list_key=campaign.list_key)
     with translation.override(language):
         return {
@@ -653,14 +656,16 @@ def recipient_links(
 
 
 def recipient_headers(campaign: Campaign, recipient_id: int, links: dict[str, str]) -> dict:
-    mailto = f"mailto:{service_mailbox()}?subject=unsubscribe%20{links['token']}"
-    return {
-        "List-Unsubscribe": f"<{links[UNSUBSCRIBE_PLACEHOLDER]}>, <{mailto}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": list_id(campaign),
-        "Message-ID": message_id_of(campaign, recipient_id),
-        "Precedence": "bulk",
-    }
+    """A list's message carries its one-click unsubscribe (https and mailto, RFC 8058); a notice
+    the law requires carries none, since a mail program's Unsubscribe button on it would take
+    the person off every list while the notice itself cannot be unsubscribed from."""
+    headers = {"Message-ID": message_id_of(campaign, recipient_id), "Precedence": "bulk"}
+    if campaign.kind == CampaignKind.LIST:
+        mailto = f"mailto:{service_mailbox()}?subject=unsubscribe%20{links['token']}"
+        headers["List-Unsubscribe"] = f"<{links[UNSUBSCRIBE_PLACEHOLDER]}>, <{mailto}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers["List-Id"] = list_id(campaign)
+    return headers
 
 
 def still_sending(campaign_id: int) -> bool:
@@ -700,6 +705,15 @@ def campaign_send_batch(campaign_id: int) -> int:
     if not rows:
         campaign_finish_if_done(campaign_id)
         return 0
+    # The rate holds across runs: the first message waits for the slot after the last one sent.
+    last = CampaignRecipient.objects.filter(campaign_id=campaign_id).aggregate(
+        last=Max("claimed_at")
+    )["last"]
+    now = timezone.now()
+    first_wait = ((last - now).total_seconds() + interval) if last else 0.0
+    if first_wait > BATCH_SECONDS:  # a slow rate: come back when its slot comes
+        enqueue_batch(campaign_id, at=now + timedelta(seconds=first_wait))
+        return 0
     rendered: dict[str, Rendered] = {}
     connection = get_connection()
     try:
@@ -707,8 +721,8 @@ def campaign_send_batch(campaign_id: int) -> int:
     except Exception as error:  # nothing claimed: the periodic job wakes it again
         log.warning("campaign %s: the mail server does not answer (%s)", campaign_id, error)
         return 0
-    sent = attempted = 0
-    paced_from = time.monotonic()
+    sent = attempted = troubled = 0
+    paced_from = time.monotonic() + max(first_wait, 0.0)
     stopped = False
     try:
         for start in range(0, len(rows), CHECK_EVERY):
@@ -736,21 +750,33 @@ def campaign_send_batch(campaign_id: int) -> int:
                 if language not in rendered:
                     rendered[language] = campaign_render(campaign, language)
                 message = rendered[language]
-                if recipient_send(campaign, recipient_id, person, language, message, connection):
-                    sent += 1
+                outcome = recipient_send(
+                    campaign, recipient_id, person, language, message, connection
+                )
+                sent += outcome == RecipientStatus.SENT
+                troubled = troubled + 1 if outcome in TROUBLE else 0
+                if troubled >= TROUBLE_STOPS:  # something is wrong here, not with a recipient
+                    log.warning("campaign %s: stopped after %s failures", campaign_id, troubled)
+                    stopped = True
+                    break
             if stopped:
                 break
     finally:
         connection.close()
-    if still_sending(campaign_id) and not campaign_finish_if_done(campaign_id):
+    # After trouble, the periodic job wakes the campaign once it has been quiet a while.
+    going_on = troubled < TROUBLE_STOPS and still_sending(campaign_id)
+    if going_on and not campaign_finish_if_done(campaign_id):
         transaction.on_commit(lambda: enqueue_batch(campaign_id))
     return sent
 
 
 def recipient_send(
     campaign, recipient_id: int, person, language: str, rendered: Rendered, connection
-) -> bool:
-    """Hand one claimed row's message to the mail server and record what became of it."""
+) -> str:
+    """Hand one claimed row's message to the mail server and record what became of it: the
+    row's new status. A message that never reached the server (it could not be built or signed,
+    the server could not be reached) goes back to the queue; one whose fate is unknown (the
+    connection broke while sending) is interrupted, never sent again."""
     links = recipient_links(campaign, recipient_id, person, language)
     try:
         email_send(
@@ -761,11 +787,16 @@ def recipient_send(
             headers=recipient_headers(campaign, recipient_id, links),
             connection=connection,
         )
+    except (NotSent, ConnectionRefusedError, SMTPConnectError) as error:
+        # Nothing reached the mail server: the row waits for the next run.
+        mark(recipient_id, RecipientStatus.QUEUED, claimed_at=None, error=type(error).__name__)
+        log.warning("campaign %s: not sent (%s)", campaign.public_id, error)
+        return RecipientStatus.QUEUED
     except (SMTPRecipientsRefused, SMTPSenderRefused, SMTPDataError) as error:
         # The server answered no: it did not take the message.
         code = getattr(error, "smtp_code", "") or ""
         mark(recipient_id, RecipientStatus.FAILED, error=f"{type(error).__name__} {code}"[:300])
-        return False
+        return RecipientStatus.FAILED
     except Exception as error:  # any other failure: whether it left is unknown
         # The connection broke: whether the server kept the message is unknown, so the row is
         # never sent again; the next message opens a new connection.
@@ -774,9 +805,9 @@ def recipient_send(
         connection.close()
         with contextlib.suppress(Exception):  # the next message fails alike, and says so
             connection.open()
-        return False
+        return RecipientStatus.INTERRUPTED
     mark(recipient_id, RecipientStatus.SENT, sent_at=timezone.now(), error="")
-    return True
+    return RecipientStatus.SENT
 
 
 def campaigns_wake() -> int:
@@ -867,8 +898,7 @@ def notice_policy(*, version_number: int, actor) -> Campaign:
     version = PolicyVersion.objects.filter(number=version_number).first()
     if version is None:
         raise CampaignError(
-            _("There is no policy version %(number)s: see `pledge policy list`.")
-            % {"number": version_number}
+            _("There is no policy version %(number)s.") % {"number": version_number}
         )
     if not version.material:
         raise CampaignError(
@@ -880,8 +910,7 @@ def notice_policy(*, version_number: int, actor) -> Campaign:
     ).exclude(status=CampaignStatus.CANCELLED)
     if already.exists():
         raise CampaignError(
-            _("Version %(number)s was already notified: see `pledge notice status`.")
-            % {"number": version_number}
+            _("The notice of version %(number)s was already sent.") % {"number": version_number}
         )
     older = (
         PolicyVersion.objects.filter(number__lt=version_number)
@@ -906,7 +935,7 @@ def notice_policy(*, version_number: int, actor) -> Campaign:
     with transaction.atomic():
         campaign = Campaign.objects.create(
             kind=CampaignKind.POLICY_NOTICE,
-            name=f"Policy version {version.number}",
+            name=f"policy version {version.number}",
             subject=subjects,
             body=bodies,
             policy_version=version.number,
@@ -946,7 +975,7 @@ def notice_acquisition(*, acquirer: str, summary: dict[str, str], actor) -> Camp
     with transaction.atomic():
         campaign = Campaign.objects.create(
             kind=CampaignKind.ACQUISITION_NOTICE,
-            name=f"Acquisition: {acquirer}"[:200],
+            name=acquirer[:200],
             subject=subjects,
             body=bodies,
             created_by=actor_label(actor),

@@ -182,6 +182,16 @@ class Campaign(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def title(self) -> str:
+        """What staff read it as, in their language: the name marketing gave a campaign; for a
+        notice, what it announces (its ``name`` holds the acquirer of an acquisition)."""
+        if self.kind == CampaignKind.POLICY_NOTICE:
+            return _("Notice of policy version %(number)s") % {"number": self.policy_version}
+        if self.kind == CampaignKind.ACQUISITION_NOTICE:
+            return _("Notice of the acquisition by %(acquirer)s") % {"acquirer": self.name}
+        return self.name
+
 
 class RecipientStatus(models.TextChoices):
     QUEUED = "queued", _("Waiting")

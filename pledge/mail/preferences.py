@@ -84,18 +84,22 @@ def preference_find(token: str) -> Preference | None:
     return Preference(person=person, recipient=recipient, list_key=list_key)
 
 
-def unsubscribe_by_token(token: str, *, method: str = ConsentMethod.UNSUBSCRIBE_LINK) -> list[str]:
-    """One-click unsubscribe: the link's list, or every list for a link that names none (a
-    notice's). Each withdrawal is recorded as consent withdrawn and counted on the campaign.
-    Returns the lists left (none for a bad token, or a second click)."""
+def unsubscribe_by_token(
+    token: str, *, method: str = ConsentMethod.UNSUBSCRIBE_LINK, every_list: bool = False
+) -> list[str]:
+    """One-click unsubscribe: the link's list, or every list for a link that names none or
+    with ``every_list`` (the preference page's "unsubscribe from all"). Each withdrawal is
+    recorded as consent withdrawn and counted on the campaign. Returns the lists left (none for
+    a bad token, or a second click)."""
     preference = preference_find(token)
     if preference is None:
         return []
+    one_list = preference.list_key and not every_list
     return subscriptions_unsubscribe(
         person=preference.person,
         actor=UNSUBSCRIBE,
         method=method,
-        list_keys=[preference.list_key] if preference.list_key else None,
+        list_keys=[preference.list_key] if one_list else None,
         recipient=preference.recipient,
     )
 

@@ -3,6 +3,7 @@
 Registered with people's registry from ``MailConfig.ready``.
 """
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -149,7 +150,7 @@ def deliveries_export(person) -> list[dict]:
         {
             "mailing": row.campaign.subject.get(row.language) or row.campaign.name,
             "kind": row.campaign.get_kind_display(),
-            "language": row.language,
+            "language": dict(settings.LANGUAGES).get(row.language, row.language),
             "status": row.get_status_display(),
             "sent_at": when(row.sent_at),
             "unsubscribed_at": when(row.unsubscribed_at),

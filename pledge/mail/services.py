@@ -219,11 +219,24 @@ class SignedMessage:
         return self.message[name]
 
 
+class NotSent(Exception):
+    """The message could not even be built or signed (a DKIM key gone, say): nothing was handed
+    to the mail server, so it may be tried again without anyone getting it twice."""
+
+
 class OutgoingEmail(EmailMultiAlternatives):
-    """Django's email, signed with DKIM as it is turned into bytes when a key is configured."""
+    """Django's email, signed with DKIM as it is turned into bytes when a key is configured.
+    Built once (``built``), before the connection is used, so a failure to build is told apart
+    from a failure to send (``NotSent``)."""
+
+    built = None
 
     def message(self, *args, **kwargs):
-        message = super().message(*args, **kwargs)
+        if self.built is None:
+            self.built = self.signed(super().message(*args, **kwargs))
+        return self.built
+
+    def signed(self, message):
         signer = dkim_signer()
         if signer is None:
             return message
@@ -252,7 +265,8 @@ def email_send(
     connection=None,
 ) -> None:
     """Hand one email to the mail server, DKIM-signed when ``PLEDGE_DKIM_KEY_FILE`` and
-    ``PLEDGE_DKIM_SELECTOR`` are set; raises what the transport raises. Used by
+    ``PLEDGE_DKIM_SELECTOR`` are set; raises ``NotSent`` when it could not be built or signed,
+    else what the transport raises. Used by
     ``message_deliver`` and by campaigns, so every email leaves the same way."""
     email = OutgoingEmail(
         subject=single_line(subject),
@@ -266,6 +280,10 @@ def email_send(
         email.attach_alternative(html, "text/html")
     for attachment in attachments or []:
         email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+    try:
+        email.message()
+    except Exception as error:
+        raise NotSent(f"{type(error).__name__}: {error}") from error
     email.send()
 
 

@@ -121,10 +121,13 @@ def subscription_end(*, person, list_key: str, actor) -> bool:
     return bool(ended)
 
 
-def list_name(list_key: str, language: str) -> str:
-    """A list's declared name in ``language``; the key only for a list no longer declared."""
+def list_name(list_key: str, language: str | None = None) -> str:
+    """A list's declared name in ``language`` (the active one by default); the key only for a
+    list no longer declared. The one place a list's name is looked up."""
     lists = current_inventory().mailing_lists
-    return lists[list_key].name.get(language) if list_key in lists else list_key
+    if list_key not in lists:
+        return list_key
+    return lists[list_key].name.get(language or translation.get_language() or "")
 
 
 def lists_subscribed(person) -> list[str]:

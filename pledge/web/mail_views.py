@@ -25,7 +25,7 @@ from pledge.mail.preferences import (
     preferences_save,
     unsubscribe_by_token,
 )
-from pledge.mail.subscriptions import lists_subscribed
+from pledge.mail.subscriptions import list_name, lists_subscribed
 from pledge.people.models import ConsentMethod
 from pledge.web.portal_views import portal_page
 
@@ -33,11 +33,6 @@ from pledge.web.portal_views import portal_page
 def link_invalid(request):
     """A forged, damaged or erased person's link: 404, with what to do instead."""
     return render(request, "web/unsubscribe.html", {"state": "invalid"}, status=404)
-
-
-def list_name(list_key: str) -> str:
-    declared = current_inventory().mailing_lists.get(list_key)
-    return str(declared.name) if declared else ""
 
 
 @csrf_exempt  # RFC 8058: the mail client's POST carries no token; it unsubscribes, nothing more
@@ -95,11 +90,13 @@ def preferences(request, token: str):
     person = preference.person
     if request.method == "POST":
         form = PreferencesForm(request.POST)
+        if request.POST.get("action") == "unsubscribe_all":  # whatever else the form holds
+            unsubscribe_by_token(token, method=ConsentMethod.PREFERENCES, every_list=True)
+            return redirect(f"{request.path}?done=saved")
         if form.is_valid():
-            everything = request.POST.get("action") == "unsubscribe_all"
             saved = preferences_save(
                 preference=preference,
-                lists=set() if everything else set(form.cleaned_data["lists"]),
+                lists=set(form.cleaned_data["lists"]),
                 language=form.cleaned_data["language"],
             )
             done = "confirm" if saved.confirmation_sent else "saved"

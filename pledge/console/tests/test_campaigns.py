@@ -154,3 +154,18 @@ def test_an_acquisition_notice_without_its_words_is_refused_in_the_readers_langu
     assert response.status_code == 400
     assert "这个字段是必填项。" in response.text
     assert not Campaign.objects.exists()
+
+
+def test_a_bad_version_on_the_notices_page_gets_a_sentence_not_a_python_error(
+    privacy_officer, client_for
+):
+    for version in ("abc", "", "99"):
+        response = client_for(privacy_officer).post(
+            "/en/console/notices/", {"action": "policy", "version": version}
+        )
+        assert response.status_code == 400
+        assert "invalid literal" not in response.text
+        assert (
+            "Choose a published version of the policy." in response.text
+            or "There is no policy version 99." in response.text
+        )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from pledge.console.decorators import staff_view
 from pledge.inventory.loader import current_inventory
 from pledge.mail.campaigns import (
+    NOTICE_KINDS,
     CampaignError,
     campaign_audience,
     campaign_cancel,
@@ -36,6 +37,7 @@ from pledge.mail.campaigns import (
     policy_versions_to_notice,
 )
 from pledge.mail.models import Campaign, CampaignKind, CampaignStatus, RecipientStatus
+from pledge.mail.subscriptions import list_name
 from pledge.vault.access import access_require
 
 LANGUAGES = [(code, name) for code, name in settings.LANGUAGES]
@@ -57,10 +59,7 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        lists = current_inventory().mailing_lists
-        self.fields["list_key"].choices = [
-            (key, declared.name.get(self.language())) for key, declared in lists.items()
-        ]
+        self.fields["list_key"].choices = list(list_names().items())
         for code, name in LANGUAGES:
             self.fields[field_name("subject", code)] = forms.CharField(
                 label=_("Subject (%(language)s)") % {"language": name}, max_length=200
@@ -74,12 +73,6 @@ class CampaignForm(forms.Form):
                     " The unsubscribe and preference links are added at the bottom."
                 ),
             )
-
-    @staticmethod
-    def language() -> str:
-        from django.utils.translation import get_language
-
-        return get_language() or settings.LANGUAGE_CODE
 
     def per_language(self, prefix: str) -> dict[str, str]:
         return {code: self.cleaned_data[field_name(prefix, code)] for code, _name in LANGUAGES}
@@ -101,8 +94,7 @@ def mask_email(address: str) -> str:
 
 
 def list_names() -> dict[str, str]:
-    language = CampaignForm.language()
-    return {key: item.name.get(language) for key, item in current_inventory().mailing_lists.items()}
+    return {key: list_name(key) for key in current_inventory().mailing_lists}
 
 
 @staff_view("manage_lists")
@@ -286,8 +278,10 @@ def notices(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "policy":
-                number = int(request.POST.get("version", "0") or 0)
-                campaign = notice_policy(version_number=number, actor=request.actor)
+                number = request.POST.get("version", "")
+                if not number.isdigit():
+                    raise CampaignError(_("Choose a published version of the policy."))
+                campaign = notice_policy(version_number=int(number), actor=request.actor)
                 return redirect("console:notice", public_id=campaign.public_id)
             if request.POST.get("action") == "acquisition" and form.is_valid():
                 campaign = notice_acquisition(
@@ -299,7 +293,7 @@ def notices(request):
                     actor=request.actor,
                 )
                 return redirect("console:notice", public_id=campaign.public_id)
-        except (CampaignError, ValueError) as refused:
+        except CampaignError as refused:
             error = str(refused)
     sent = list(notices_list(actor=request.actor)[:100])
     context = {
@@ -337,5 +331,4 @@ def notice_detail(request, public_id):
     return render(request, "console/notice.html", context, status=400 if error else 200)
 
 
-NOTICE_KINDS = [CampaignKind.POLICY_NOTICE, CampaignKind.ACQUISITION_NOTICE]
 NOTICE_ACTIONS = {"pause": campaign_pause, "resume": campaign_resume}

@@ -78,6 +78,8 @@ def test_a_campaign_reaches_exactly_the_allowed_people_and_one_click_stops_the_n
     blocked = Organization.objects.create(domain="blocked-org.cn", name="Blocked")
     subscriber("colleague@blocked-org.cn", organization=blocked)
     do_not_contact_set(value=True, actor=SYSTEM, organization=blocked)
+    asked = subscriber("asked@example.cn")
+    do_not_contact_set(value=True, actor=SYSTEM, person=asked)
     subscriber("bounced@example.cn")
     address_suppress(email="Bounced@Example.cn", reason="bounce", actor=SYSTEM)
     erased = subscriber("erased@example.cn")
@@ -98,7 +100,9 @@ def test_a_campaign_reaches_exactly_the_allowed_people_and_one_click_stops_the_n
     campaign = draft()
     audience = campaign_audience(campaign)
     assert audience.count == 1 and audience.sample == [allowed]
+    # The erased person left nothing to send to, nor a subscription to count.
     assert audience.excluded == {
+        "asked not to be contacted": 1,
         "their organisation asked not to be contacted": 1,
         "address bounced or complained": 1,
         "withdrew consent": 1,
@@ -291,6 +295,33 @@ def test_one_run_sends_a_few_seconds_worth_at_the_rate_and_leaves_the_rest(
     assert campaign_send_batch(campaign.pk) == 2
     assert campaign.recipients.filter(status=RecipientStatus.QUEUED).count() == 1
     assert campaign_send_batch(campaign.pk) == 1
+
+
+def test_a_message_that_cannot_be_built_goes_back_to_the_queue_and_the_run_stops(
+    mail_server, versions, settings
+):
+    """A DKIM key gone missing sends nothing: the rows wait (not interrupted, not failed), and
+    the run stops after a few instead of using up the whole campaign."""
+    settings.PLEDGE_DKIM_KEY_FILE = "/nonexistent/dkim.pem"
+    settings.PLEDGE_DKIM_SELECTOR = "pledge"
+    campaign, _people = queued_campaign(count=5)
+    assert campaign_send_batch(campaign.pk) == 0
+    assert mail_server.messages == []
+    statuses = list(campaign.recipients.values_list("status", flat=True))
+    assert statuses == [RecipientStatus.QUEUED] * 5
+    settings.PLEDGE_DKIM_KEY_FILE = ""  # mended: the same rows leave, once each
+    assert campaign_send_batch(campaign.pk) == 5
+    assert len(mail_server.messages) == 5
+
+
+def test_the_rate_holds_across_runs(mail_server, versions):
+    """At one message a minute, a second run straight after the first sends nothing yet."""
+    campaign, _people = queued_campaign(count=2)
+    Campaign.objects.filter(pk=campaign.pk).update(rate_per_minute=1)
+    assert campaign_send_batch(campaign.pk) == 1
+    assert campaign_send_batch(campaign.pk) == 0
+    assert len(mail_server.messages) == 1
+    assert campaign.recipients.filter(status=RecipientStatus.QUEUED).count() == 1
 
 
 def test_pause_stops_after_the_current_message_and_resume_goes_on(

@@ -159,3 +159,17 @@ def test_unsubscribe_from_all_leaves_everything(client, person):
     client.post(url, {"lists": ["newsletter"], "language": "en", "action": "unsubscribe_all"})
     assert lists_subscribed(person) == []
     assert Person.objects.get(pk=person.pk).language == "en"
+
+
+def test_unsubscribe_from_all_works_whatever_else_the_form_holds(client, person):
+    """A link that names one list, a form with no language chosen: everything is still left."""
+    Subscription.objects.create(
+        person=person,
+        list_key="promotions",
+        status=SubscriptionStatus.ACTIVE,
+        confirmed_at=person.created_at,
+    )
+    url = reverse("web:mail_preferences", args=[preference_token(person, list_key="newsletter")])
+    response = client.post(url, {"action": "unsubscribe_all"})
+    assert response.status_code == 302
+    assert lists_subscribed(person) == []

@@ -75,7 +75,7 @@ class Command(BaseCommand):
         count = sum(total[status] for status in REPORT_STATUSES)
         left_out = sum((campaign.excluded or {}).values())
         self.stdout.write(
-            self.style.SUCCESS(f"Notice {campaign.public_id} ({campaign.name}): ")
+            self.style.SUCCESS(f"Notice {campaign.public_id} ({campaign.title}): ")
             + f"{count} queued, {left_out} left out (suppressed or without an address). "
             "It is sending now; see `pledge notice status`."
         )
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             counts = ", ".join(f"{key} {value}" for key, value in report.total.items() if value)
             self.stdout.write(
                 f"{timezone.localtime(campaign.created_at):%Y-%m-%d %H:%M}  {campaign.get_status_display():<10}  "
-                f"{campaign.name}: {counts or 'no recipients'}"
+                f"{campaign.title}: {counts or 'no recipients'}"
             )
             for reason, number in report.excluded.items():
                 self.stdout.write(f"    left out, {reason}: {number}")
