@@ -135,6 +135,31 @@ def seed(people: int) -> None:
             )
 
 
+def bare_sending(campaign, count: int) -> tuple[int, float]:
+    """The baseline, in the same run: the same rendered message handed to the same sink over
+    one connection, ``count`` times, with no database, claim or gate at all."""
+    from django.core.mail import get_connection
+
+    from pledge.mail.campaigns import campaign_render
+    from pledge.mail.services import email_send
+
+    rendered = campaign_render(campaign, "en")
+    connection = get_connection()
+    connection.open()
+    started = time.perf_counter()
+    for index in range(count):
+        email_send(
+            to=f"baseline{index}@example.test",
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            connection=connection,
+        )
+    seconds = time.perf_counter() - started
+    connection.close()
+    return count, seconds
+
+
 def worker() -> None:
     import django
 
@@ -192,6 +217,8 @@ def worker() -> None:
         if not done:
             break
     send_seconds = time.perf_counter() - started
+    received = sink.count
+    baseline_sent, baseline_seconds = bare_sending(campaign, min(max(sent, 200), 2000))
     controller.stop()
     campaign.refresh_from_db()
     counted = CampaignRecipient.objects.filter(
@@ -206,8 +233,10 @@ def worker() -> None:
                 "start_seconds": start_seconds,
                 "sent": sent,
                 "sent_rows": counted,
-                "received": sink.count,
+                "received": received,
                 "send_seconds": send_seconds,
+                "baseline_sent": baseline_sent,
+                "baseline_seconds": baseline_seconds,
                 "rss_seeded_mb": rss_seeded,
                 "rss_started_mb": rss_started,
                 "rss_peak_mb": peak_mb(),
@@ -261,6 +290,12 @@ def report(label: str, outcome: dict) -> None:
         f"- sending: {outcome['sent']:,} messages in {outcome['send_seconds']:.1f} s "
         f"({outcome['sent'] / outcome['send_seconds']:,.0f} a second; "
         f"{outcome['received']:,} received by the sink, {outcome['sent_rows']:,} rows sent)"
+    )
+    bare = outcome["baseline_sent"] / outcome["baseline_seconds"]
+    pledge = outcome["sent"] / outcome["send_seconds"]
+    print(
+        f"- baseline, the same message sent bare to the same sink (no database, claim or gate): "
+        f"{bare:,.0f} a second; the campaign sends at {pledge / bare:.2f} of it"
     )
     print(
         f"- peak RSS: {outcome['rss_seeded_mb']:.0f} MB after seeding, "
