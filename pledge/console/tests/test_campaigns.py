@@ -169,3 +169,19 @@ def test_a_bad_version_on_the_notices_page_gets_a_sentence_not_a_python_error(
             "Choose a published version of the policy." in response.text
             or "There is no policy version 99." in response.text
         )
+
+
+def test_without_a_mail_server_the_page_says_so_and_sends_nothing(
+    settings, versions, marketer, client_for
+):
+    settings.EMAIL_BACKEND = "pledge.mail.backends.OutboxBackend"
+    subscriber("amy.lee@example-retail.com")
+    client = client_for(marketer)
+    campaign = written(client)
+    page = client.get(f"/en/console/campaigns/{campaign.public_id}/").text
+    assert "No mail server is configured (EMAIL_URL)" in page
+    refused = client.post(f"/en/console/campaigns/{campaign.public_id}/", {"action": "start"})
+    assert refused.status_code == 400 and "set EMAIL_URL" in refused.text
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+    assert not CampaignRecipient.objects.exists()

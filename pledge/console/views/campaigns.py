@@ -31,6 +31,7 @@ from pledge.mail.campaigns import (
     campaign_test_send,
     campaign_update,
     campaigns_list,
+    no_mail_server,
     notice_acquisition,
     notice_policy,
     notices_list,
@@ -234,6 +235,7 @@ def campaign_page(request, campaign, *, form=None, notice="", error=""):
         "notice": notice,
         "error": error,
         "own_address": request.user.email,
+        "no_mail_server": no_mail_server(),
     }
     status = 400 if error or (form is not None and form.is_bound and form.errors) else 200
     return render(request, "console/campaign.html", context, status=status)
