@@ -85,13 +85,15 @@ def case_open(
     person: Person | None = None,
     identity: str = Identity.UNVERIFIED,
     acknowledge: bool = True,
+    headers: dict | None = None,
 ) -> Case:
     """Open a case, due when the inventory says (P18, P24).
 
     ``subject_email`` is whose data it is about when not the requester's (a guardian for a
     minor, P19); the person behind it (or behind the requester's address) is linked when known.
     With ``acknowledge`` the requester is emailed the reference and the date we answer by, and
-    the service mailbox hears of a case it did not enter itself.
+    the service mailbox hears of a case it did not enter itself. ``headers`` go on the
+    acknowledgement (``Auto-Submitted`` when mail that arrived opened the case, RFC 3834).
     """
     staff_check(actor, subject_may=True)
     if kind not in dict(case_kinds()):
@@ -125,13 +127,15 @@ def case_open(
             details={"kind": kind, "channel": channel, "identity": identity},
         )
         if acknowledge and case.requester_email:
-            case_mail(case, "case_received", actor=actor)
+            case_mail(case, "case_received", actor=actor, headers=headers)
         if acknowledge and not actor.is_staff:
             staff_notify(case, actor=actor)
     return case
 
 
-def case_mail(case: Case, kind: str, *, actor, extra: dict | None = None) -> None:
+def case_mail(
+    case: Case, kind: str, *, actor, extra: dict | None = None, headers: dict | None = None
+) -> None:
     """Email the requester about their case, in their language. A guardian's message is not
     linked to the minor: it is the guardian's."""
     with translation.override(case.language):
@@ -151,6 +155,7 @@ def case_mail(case: Case, kind: str, *, actor, extra: dict | None = None) -> Non
         context=context,
         actor=actor,
         person=case.person if case.channel != CaseChannel.GUARDIAN else None,
+        headers=headers,
     )
 
 

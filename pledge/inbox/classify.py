@@ -73,6 +73,7 @@ class Decision:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (address, status)
     original_ids: list[str] = field(default_factory=list)  # the reported message's Message-ID
     feedback_type: str = ""
+    by_staff: bool = False  # staff decided it in triage: the inbox's own limits do not apply
 
 
 def report_type(message) -> str:
@@ -209,13 +210,18 @@ def complaint_report_decision(message) -> Decision | None:
 
 
 def is_auto_reply(message, subject: str) -> bool:
-    """RFC 3834 and the headers and subjects of common auto-responders (zh and en)."""
+    """RFC 3834, list and bulk mail (``Precedence``, ``List-Id``), and the headers and subjects
+    of common auto-responders (zh and en)."""
     auto_submitted = str(message.get("Auto-Submitted", "")).strip().lower()
     if auto_submitted and auto_submitted != "no":
         return True
     if message.get("X-Autoreply") or message.get("X-Autorespond"):
         return True
-    if str(message.get("Precedence", "")).strip().lower() in ("auto_reply", "bulk", "junk"):
+    # Mail from a list or a bulk sender is never answered (a person's reply to one of our
+    # campaigns carries no List-Id of its own: only the list's messages do).
+    if str(message.get("Precedence", "")).strip().lower() in ("auto_reply", "list", "bulk", "junk"):
+        return True
+    if message.get("List-Id") is not None:
         return True
     return bool(AUTO_SUBJECT.search(subject))
 

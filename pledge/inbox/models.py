@@ -39,11 +39,23 @@ class Outcome(models.TextChoices):
     PENDING = "pending", _("Not handled yet")
     JOINED_CASE = "joined_case", _("Added to its case")
     UNSUBSCRIBED = "unsubscribed", _("Sender unsubscribed; confirmation sent")
+    UNSUBSCRIBED_QUIETLY = (
+        "unsubscribed_quietly",
+        _("Sender unsubscribed; no confirmation (one was sent in the last day)"),
+    )
+    NOT_SUBSCRIBED = "not_subscribed", _("The sender is on no list: nothing done, nothing sent")
     UNKNOWN_SENDER = "unknown_sender", _("We hold nothing about the sender: nothing to do")
     CASE_OPENED = "case_opened", _("Case opened")
     AWAITING_CONFIRMATION = (
         "awaiting_confirmation",
         _("Case opened; waiting for the privacy officer to confirm"),
+    )
+    AWAITING_VERIFICATION = (
+        "awaiting_verification",
+        _(
+            "Verification link sent to the address we hold; the opt-out waits for the requester "
+            "to follow it"
+        ),
     )
     CONFIRMED = "confirmed", _("Opt-out recorded after confirmation")
     SUPPRESSED = "suppressed", _("Address suppressed: no more mail to it")
@@ -62,15 +74,17 @@ class Scope(models.TextChoices):
 class InboundMessage(models.Model):
     """One message that reached the service mailbox.
 
-    ``message_key`` keeps it once: the SHA-256 of its Message-ID, or of its bytes when it has
-    none (or was too large to read); ``raw_sha256`` is unique too. Sender, subject, the text
+    ``message_key`` is the SHA-256 of its Message-ID, or of its bytes when it has none (or was
+    too large to read); ``raw_sha256`` is unique. A message is kept once: the same bytes, or
+    the same Message-ID with the same content (only trace headers differ), is the same
+    message; another with an earlier one's Message-ID is kept, for staff. Sender, subject, the text
     read from it (quotes stripped) and the attachments' names are personal: encrypted, the
     sender blind-indexed so a person's export and erasure find mail that came before they were
     a person. ``person`` goes with the person (CASCADE), ``case`` stays with the case.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    message_key = models.CharField(max_length=68, unique=True)
+    message_key = models.CharField(max_length=68, db_index=True)
     raw_sha256 = models.CharField(max_length=64, unique=True)
     raw = EncryptedTextField()  # base64 of the bytes as received
     size = models.PositiveIntegerField()

@@ -51,8 +51,35 @@ def raw_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+# Headers the mail servers on the way add or rewrite: two deliveries of one message differ in
+# these only.
+TRACE_HEADERS = re.compile(
+    rb"^(received|return-path|delivered-to|x-original-to|authentication-results"
+    rb"|arc-[a-z-]+|received-spf|x-received|x-spam[a-z-]*)\s*:",
+    re.IGNORECASE,
+)
+
+
+def content_digest(raw: bytes) -> str:
+    """The SHA-256 of a message without its trace headers: the same for the same message
+    delivered twice (by IMAP and by SMTP, through another relay), different for a different
+    message that reuses a Message-ID."""
+    raw = raw.replace(b"\r\n", b"\n")
+    head, separator, body = raw.partition(b"\n\n")
+    kept, skipping = [], False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):  # a folded continuation of the header above
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = bool(TRACE_HEADERS.match(line))
+        if not skipping:
+            kept.append(line)
+    return hashlib.sha256(b"\n".join(kept) + separator + body).hexdigest()
+
+
 def message_key(message_id: str, raw: bytes) -> str:
-    """What keeps a message once: its Message-ID, or its bytes when it has none."""
+    """What finds earlier copies of a message: its Message-ID, or its bytes when it has none."""
     if message_id:
         return "mid:" + hashlib.sha256(message_id.strip().encode("utf-8", "replace")).hexdigest()
     return "raw:" + raw_digest(raw)
@@ -183,23 +210,73 @@ def message_ids(value: str) -> list[str]:
 
 
 AUTH_METHODS = ("spf", "dkim", "dmarc")
+# The property naming the domain each result is about (RFC 8601).
+AUTH_DOMAINS = {
+    "spf": ("smtp.mailfrom", "smtp.helo"),
+    "dkim": ("header.d", "header.i"),
+    "dmarc": ("header.from",),
+}
 
 
 def authentication_results(message) -> dict:
     """SPF, DKIM and DMARC results of the first Authentication-Results header (the one our own
-    receiving server added on top): {"spf": "pass", "dkim": "fail", ...}."""
+    receiving server added on top): {"spf": "pass", "dkim": "fail", ...}, and the domains the
+    passing ones are about ({"passed": {"dkim": ["example.cn"], ...}}), to tell whether they
+    are the From address's domain."""
     try:
         values = message.get_all("Authentication-Results") or []
     except Exception:
         return {}
     if not values:
         return {}
-    results = {}
-    for method in AUTH_METHODS:
-        found = re.search(rf"\b{method}\s*=\s*([a-z]+)", str(values[0]), re.IGNORECASE)
-        if found:
-            results[method] = found.group(1).lower()
+    results, passed = {}, {}
+    for clause in str(values[0]).split(";")[1:]:  # the first part names the server
+        found = re.match(r"\s*(spf|dkim|dmarc)\s*=\s*([a-z]+)", clause, re.IGNORECASE)
+        if not found:
+            continue
+        method, result = found.group(1).lower(), found.group(2).lower()
+        results.setdefault(method, result)
+        if result != "pass":
+            continue
+        for name in AUTH_DOMAINS[method]:
+            value = re.search(rf"\b{re.escape(name)}\s*=\s*([^\s;]+)", clause, re.IGNORECASE)
+            if value:
+                domain = value.group(1).rpartition("@")[2].strip('<>"').lower()
+                passed.setdefault(method, []).append(domain)
+                break
+    if passed:
+        results["passed"] = passed
     return results
+
+
+def aligned(domain: str, from_domain: str) -> bool:
+    """Relaxed alignment (RFC 7489): the same domain, or one a subdomain of the other (never a
+    bare top-level domain)."""
+    if not domain or not from_domain or "." not in domain:
+        return False
+    return (
+        domain == from_domain
+        or from_domain.endswith("." + domain)
+        or domain.endswith("." + from_domain)
+    )
+
+
+def sender_authenticated(results: dict, sender: str) -> bool:
+    """Whether the receiving server vouched for the From address: DMARC passed for its domain,
+    or DKIM or SPF passed for a domain aligned with it."""
+    from_domain = (sender or "").rpartition("@")[2].strip().lower()
+    if not from_domain:
+        return False
+    passed = (results or {}).get("passed") or {}
+    if results.get("dmarc") == "pass":
+        domains = passed.get("dmarc") or [from_domain]  # no header.from: it is about the From
+        if any(aligned(domain, from_domain) for domain in domains):
+            return True
+    return any(
+        aligned(domain, from_domain)
+        for method in ("dkim", "spf")
+        for domain in passed.get(method, [])
+    )
 
 
 def message_parse(raw: bytes) -> Parsed:

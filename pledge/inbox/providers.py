@@ -21,6 +21,8 @@ def messages_of(person):
 
 
 def inbound_export(person) -> list[dict]:
+    """Each message as the person sent it: what they wrote, and each attachment's name, type
+    and size (the attachments themselves stay inside the stored message, never opened)."""
     return [
         {
             "received_at": when(message.received_at),
@@ -28,6 +30,14 @@ def inbound_export(person) -> list[dict]:
             "subject": message.subject,
             "classification": str(message.get_classification_display()),
             "text": message.text,
+            "attachments": [
+                {
+                    "name": attachment.get("name", ""),
+                    "type": attachment.get("type", ""),
+                    "size": attachment.get("size", 0),
+                }
+                for attachment in message.attachments or []
+            ],
         }
         for message in messages_of(person).order_by("received_at", "id")
     ]
@@ -69,6 +79,7 @@ def register() -> None:
                 "subject": _("Subject"),
                 "classification": _("What we understood"),
                 "text": _("What you wrote"),
+                "attachments": _("Attachments (name, type, size)"),
             },
             order=40,  # before the person's cases and messages: nothing of theirs cascades it
         )

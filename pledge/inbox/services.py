@@ -10,10 +10,9 @@ certain waits in the console's triage for staff (docs/inbox.md).
 """
 
 import base64
-import importlib
-import importlib.util
 import logging
 import re
+from datetime import timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -24,12 +23,27 @@ from django.utils.translation import gettext as _
 from pledge.cases.kinds import case_kinds
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, Identity
 from pledge.cases.rights.consent import rights_opt_out
-from pledge.cases.services import case_complete, case_identity_set, case_open
+from pledge.cases.services import (
+    CaseClosed,
+    case_complete,
+    case_identity_set,
+    case_link_send,
+    case_open,
+)
 from pledge.inbox.classify import Decision, case_reference, message_classify
 from pledge.inbox.models import Classification, InboundMessage, Outcome, Scope, Source
-from pledge.inbox.parse import Parsed, message_key, message_parse, raw_digest
+from pledge.inbox.parse import (
+    Parsed,
+    content_digest,
+    message_key,
+    message_parse,
+    raw_digest,
+    sender_authenticated,
+)
 from pledge.inventory.loader import current_inventory
-from pledge.mail.models import CampaignRecipient
+from pledge.mail.campaigns import campaign_recipient_by_message_id
+from pledge.mail.models import CampaignRecipient, Message
+from pledge.mail.preferences import preference_find
 from pledge.mail.services import mail_send
 from pledge.mail.subscriptions import list_name, subscriptions_unsubscribe
 from pledge.mail.suppressions import address_suppress
@@ -39,6 +53,7 @@ from pledge.people.services import person_find_by_email
 from pledge.vault.access import access_require, has_access
 from pledge.vault.actors import Actor
 from pledge.vault.audit import actor_label, audit_record
+from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import normalise_email
 
 log = logging.getLogger(__name__)
@@ -46,6 +61,15 @@ log = logging.getLogger(__name__)
 SYSTEM = Actor.system("inbox")
 READERS = ("read_mailbox", "manage_cases")
 HEADER_LIMIT = 64 * 1024  # how much of an oversized message is read for its headers
+# RFC 3834: every mail Pledge sends because mail arrived says so, so that auto-responders
+# (and well-behaved people's filters) never answer it and no loop starts.
+AUTO_REPLIED = {"Auto-Submitted": "auto-replied"}
+CASES_PER_SENDER_PER_DAY = 3  # cases the inbox opens, and acknowledges, for one address
+REPORT_MAX_ADDRESSES = 1  # a bounce or spam report suppresses at most its one recipient
+
+
+class InboxError(ValueError):
+    """A staff action the inbox refuses, with a translated sentence to show."""
 
 
 # --- Storing -------------------------------------------------------------------------------
@@ -68,8 +92,19 @@ def inbound_store(raw: bytes, *, source: str) -> tuple[InboundMessage, bool]:
     parsed = headers_only(raw) if too_large else message_parse(raw)
     key = message_key(parsed.message_id, raw)
     digest = raw_digest(raw)
-    existing = InboundMessage.objects.filter(message_key=key).first()
-    existing = existing or InboundMessage.objects.filter(raw_sha256=digest).first()
+    existing = InboundMessage.objects.filter(raw_sha256=digest).first()
+    reused = False
+    if existing is None and key.startswith("mid:"):
+        # The same Message-ID is the same message only when its content is the same too (the
+        # copy another server relayed differs only in its trace headers): anyone can write an
+        # earlier message's Message-ID on a new one, which must not vanish as a "duplicate".
+        content = content_digest(raw)
+        earlier = InboundMessage.objects.filter(message_key=key).order_by("id")
+        for candidate in earlier:
+            if content_digest(candidate.raw_bytes) == content:
+                existing = candidate
+                break
+            reused = True
     if existing is not None:
         return existing, False
     person = person_find_by_email(parsed.sender) if normalise_email(parsed.sender) else None
@@ -90,7 +125,7 @@ def inbound_store(raw: bytes, *, source: str) -> tuple[InboundMessage, bool]:
                 authentication=parsed.authentication,
                 parsed=not too_large and parsed.message is not None,
                 person=person,
-                note="too_large" if too_large else "",
+                note="too_large" if too_large else ("reused_message_id" if reused else ""),
             )
             audit_record(
                 actor=SYSTEM,
@@ -98,9 +133,8 @@ def inbound_store(raw: bytes, *, source: str) -> tuple[InboundMessage, bool]:
                 target=message,
                 details={"source": source, "size": len(raw), "parsed": message.parsed},
             )
-    except IntegrityError:  # the same message, stored by another receiver a moment ago
-        existing = InboundMessage.objects.filter(message_key=key).first()
-        return existing or InboundMessage.objects.get(raw_sha256=digest), False
+    except IntegrityError:  # the same bytes, stored by another receiver a moment ago
+        return InboundMessage.objects.get(raw_sha256=digest), False
     return message, True
 
 
@@ -134,37 +168,19 @@ def case_by_reference(reference: str) -> Case | None:
 
 
 def campaign_recipient_of(message_ids: list[str]) -> CampaignRecipient | None:
-    """The campaign delivery a Message-ID names: the campaign engine's own lookup when it
-    offers one, else its Message-ID format ``<c.{campaign hex}.r.{recipient id}@domain>``."""
-    finder = None
-    if importlib.util.find_spec("pledge.mail.campaigns") is not None:
-        module = importlib.import_module("pledge.mail.campaigns")
-        finder = getattr(module, "campaign_recipient_by_message_id", None)
+    """The campaign delivery the first of these Message-IDs that is one of ours names."""
     for message_id in message_ids:
-        if finder is not None:
-            recipient = finder(message_id)
-            if recipient is not None:
-                return recipient
-            continue
-        found = re.fullmatch(r"<?c\.([0-9a-f]{32})\.r\.(\d+)@[^>]+>?", message_id.strip())
-        if found:
-            recipient = CampaignRecipient.objects.filter(
-                pk=int(found.group(2)), campaign__public_id=found.group(1)
-            ).first()
-            if recipient is not None:
-                return recipient
+        recipient = campaign_recipient_by_message_id(message_id)
+        if recipient is not None:
+            return recipient
     return None
 
 
 def preference_of(subject: str):
-    """What a List-Unsubscribe mailto's ``unsubscribe <token>`` subject opens: the campaign
-    engine's preference (person, the campaign delivery, its list), when its token is valid and
-    ``pledge.mail.preferences.preference_find`` exists; else None."""
+    """What a List-Unsubscribe mailto's ``unsubscribe <token>`` subject opens: the preference
+    (person, the campaign delivery, its list) of a valid token; else None."""
     found = re.fullmatch(r"\s*unsubscribe\s+(\S{16,})\s*", subject or "", re.IGNORECASE)
-    if not found or importlib.util.find_spec("pledge.mail.preferences") is None:
-        return None
-    finder = getattr(importlib.import_module("pledge.mail.preferences"), "preference_find", None)
-    return finder(found.group(1)) if finder is not None else None
+    return preference_find(found.group(1)) if found else None
 
 
 def own_addresses() -> set[str]:
@@ -181,6 +197,9 @@ def inbound_act(message: InboundMessage) -> None:
     parsed = message_parse(message.raw_bytes) if message.parsed else None
     if parsed is None:
         decision = Decision(Classification.TRIAGE, note=message.note or "unreadable")
+    elif message.note == "reused_message_id":
+        # Another message already came with this Message-ID: staff look before anything is done.
+        decision = Decision(Classification.TRIAGE, note=message.note)
     elif normalise_email(parsed.sender) in own_addresses():
         # Pledge's own mail come back (the privacy team's notice of a new case goes to this
         # mailbox): kept, never acted on, so nothing loops.
@@ -250,48 +269,83 @@ def act_auto_reply(message: InboundMessage, decision: Decision, parsed) -> str:
     return Outcome.KEPT  # never answered: two auto-responders would answer each other forever
 
 
+def reported_delivery(decision: Decision, parsed, addresses: list[str]):
+    """(campaign delivery, address) when a bounce or spam report is about a message we sent to
+    one of ``addresses``: the returned message's Message-ID (its copy or headers), or
+    In-Reply-To/References, names a campaign delivery whose person's address is that one.
+    Else None: anyone can write a report, and one naming no message of ours must never stop
+    mail to somebody. Other outgoing mail keeps no Message-ID, so only campaigns match."""
+    ids = list(decision.original_ids) + (list(parsed.in_reply_to) if parsed is not None else [])
+    recipient = campaign_recipient_of(ids)
+    if recipient is None or recipient.person is None:
+        return None
+    held = normalise_email(recipient.person.email or "")
+    for address in addresses:
+        if held and normalise_email(address) == held:
+            return recipient, address
+    return None
+
+
 def act_bounce(message: InboundMessage, decision: Decision, parsed) -> str:
-    """A permanent failure (5.x.x) suppresses the address and marks the campaign's delivery;
-    a temporary one (4.x.x) changes nothing."""
-    permanent = [(address, status) for address, status in decision.failures if status[:1] == "5"]
+    """A permanent failure (5.x.x) of a message we sent suppresses its recipient's address (one
+    address, at most, per report) and marks the campaign's delivery; a temporary one (4.x.x)
+    changes nothing; a report naming no message of ours waits for staff."""
     if not decision.failures:
         message.note = "no_recipient"
         return act_triage(message, decision, parsed)
-    for address, status in permanent:
-        address_suppress(email=address, reason="bounce", detail=status, actor=SYSTEM)
+    permanent = {address: status for address, status in decision.failures if status[:1] == "5"}
     if not permanent:
         return Outcome.TEMPORARY_FAILURE
-    recipient = campaign_recipient_of(decision.original_ids)
-    if recipient is not None:
-        CampaignRecipient.objects.filter(pk=recipient.pk, bounced_at__isnull=True).update(
-            bounced_at=timezone.now()
-        )
+    matched = reported_delivery(decision, parsed, list(permanent))
+    if matched is None:
+        message.note = "unmatched_report"
+        return Outcome.TRIAGE  # still shown as the report it claims to be
+    recipient, address = matched
+    address_suppress(email=address, reason="bounce", detail=permanent[address], actor=SYSTEM)
+    CampaignRecipient.objects.filter(pk=recipient.pk, bounced_at__isnull=True).update(
+        bounced_at=timezone.now()
+    )
     return Outcome.SUPPRESSED
 
 
 def act_complaint_report(message: InboundMessage, decision: Decision, parsed) -> str:
-    """The recipient marked our mail as spam: no more mail to them, and the campaign knows."""
+    """The recipient of a message we sent marked it as spam: no more mail to them, and the
+    campaign knows. A report naming no message of ours waits for staff."""
     if not decision.failures:
         message.note = "no_recipient"
         return act_triage(message, decision, parsed)
-    for address, _status in decision.failures:
-        address_suppress(
-            email=address, reason="complaint", detail=decision.feedback_type, actor=SYSTEM
-        )
-    recipient = campaign_recipient_of(decision.original_ids)
-    if recipient is not None:
-        CampaignRecipient.objects.filter(pk=recipient.pk, complained_at__isnull=True).update(
-            complained_at=timezone.now()
-        )
+    matched = reported_delivery(decision, parsed, [address for address, _ in decision.failures])
+    if matched is None:
+        message.note = "unmatched_report"
+        return Outcome.TRIAGE  # still shown as the report it claims to be
+    recipient, address = matched
+    address_suppress(email=address, reason="complaint", detail=decision.feedback_type, actor=SYSTEM)
+    CampaignRecipient.objects.filter(pk=recipient.pk, complained_at__isnull=True).update(
+        complained_at=timezone.now()
+    )
     return Outcome.SUPPRESSED
 
 
+def case_correspondents(case: Case) -> set[str]:
+    """Who writes about a case as its own: the requester, and the person it is about."""
+    addresses = {case.requester_email, case.subject_email}
+    if case.person is not None:
+        addresses.add(case.person.email or "")
+    return {normalise_email(address) for address in addresses} - {""}
+
+
 def act_case_reply(message: InboundMessage, decision: Decision, parsed) -> str:
-    """A reply quoting a case's reference joins the case: linked, and in its history."""
+    """A reply quoting a case's reference, from its requester (or the person it is about),
+    joins the case: linked, and in its history. Anyone else who quotes the reference (it is
+    in every email about the case) waits for staff, flagged."""
     case = case_by_reference(decision.note or case_reference(message.subject))
     if case is None:
         message.note = "no_case"
         return act_triage(message, decision, parsed)
+    sender = normalise_email(message.sender)
+    if not sender or sender not in case_correspondents(case):
+        message.note = "not_requester"
+        return Outcome.TRIAGE  # still shown as a reply about the case, flagged
     message.case = case
     audit_record(
         actor=SYSTEM,
@@ -299,16 +353,30 @@ def act_case_reply(message: InboundMessage, decision: Decision, parsed) -> str:
         target=case,
         details={
             "message": str(message.public_id),
-            "from_requester": normalise_email(message.sender)
-            == normalise_email(case.requester_email),
+            "from_requester": sender == normalise_email(case.requester_email),
         },
     )
     return Outcome.JOINED_CASE
 
 
+def unsubscribe_confirmed_lately(address: str) -> bool:
+    """Whether an unsubscribe confirmation went to this address in the last day (at most one a
+    day: a reply to it, or a loop with another mailbox, must not make Pledge write again)."""
+    digests = lookup_digests(Message, "to_index", address)
+    return (
+        bool(digests)
+        and Message.objects.filter(
+            kind="inbox_unsubscribed",
+            to_index__in=digests,
+            created_at__gte=timezone.now() - timedelta(days=1),
+        ).exists()
+    )
+
+
 def act_unsubscribe(message: InboundMessage, decision: Decision, parsed) -> str:
     """P13: the sender leaves every list (or the list of the campaign they answered), with the
-    withdrawal recorded, and is told so. A sender we hold nothing about is told nothing."""
+    withdrawal recorded, and is told so, once a day at most, marked as an automatic reply
+    (RFC 3834). A sender we hold nothing about, or on no list, is told nothing."""
     preference = preference_of(message.subject)
     person = getattr(preference, "person", None) or message.person
     if person is None:
@@ -327,6 +395,10 @@ def act_unsubscribe(message: InboundMessage, decision: Decision, parsed) -> str:
         list_keys=list_keys,
         recipient=recipient,
     )
+    if not left:
+        return Outcome.NOT_SUBSCRIBED  # nothing changed: nothing to say (a reply to our reply)
+    if unsubscribe_confirmed_lately(person.email):
+        return Outcome.UNSUBSCRIBED_QUIETLY
     language = person.language or settings.LANGUAGE_CODE
     mail_send(
         kind="inbox_unsubscribed",
@@ -338,8 +410,40 @@ def act_unsubscribe(message: InboundMessage, decision: Decision, parsed) -> str:
         },
         actor=SYSTEM,
         person=person,
+        headers=AUTO_REPLIED,
     )
     return Outcome.UNSUBSCRIBED
+
+
+OPENED_CASE = (
+    Outcome.CASE_OPENED,
+    Outcome.AWAITING_CONFIRMATION,
+    Outcome.AWAITING_VERIFICATION,
+    Outcome.CONFIRMED,
+)
+
+
+def cases_opened_lately(sender: str) -> int:
+    """How many cases the inbox opened (and acknowledged) for this address in the last day."""
+    digests = lookup_digests(InboundMessage, "sender_index", sender)
+    if not digests:
+        return 0
+    return InboundMessage.objects.filter(
+        sender_index__in=digests,
+        outcome__in=OPENED_CASE,
+        received_at__gte=timezone.now() - timedelta(days=1),
+    ).count()
+
+
+def case_refused(message: InboundMessage, decision: Decision) -> str:
+    """Why no case may be opened from this message ("" when one may): no sender, or, unless
+    staff decided it, more cases for this address today than anyone needs (each is answered:
+    a forged From would make Pledge write to a stranger without limit)."""
+    if not normalise_email(message.sender):
+        return "no_sender"
+    if not decision.by_staff and cases_opened_lately(message.sender) >= CASES_PER_SENDER_PER_DAY:
+        return "too_many_cases"
+    return ""
 
 
 def request_case(message: InboundMessage, kind: str) -> Case:
@@ -351,6 +455,7 @@ def request_case(message: InboundMessage, kind: str) -> Case:
         details=message.text or message.subject,
         language=message.language or settings.LANGUAGE_CODE,
         actor=SYSTEM,
+        headers=AUTO_REPLIED,
     )
 
 
@@ -358,8 +463,9 @@ def act_request(message: InboundMessage, decision: Decision, parsed) -> str:
     """Access, copy, correction, deletion, a complaint (P18, P24): a case, acknowledged with
     its reference. Its requester stays unverified: whoever wrote gets nothing of anyone's data
     until their identity is checked on the case."""
-    if not normalise_email(message.sender):
-        message.note = "no_sender"
+    refused = case_refused(message, decision)
+    if refused:
+        message.note = refused
         return act_triage(message, decision, parsed)
     message.case = request_case(message, decision.request_kind or "other")
     return Outcome.CASE_OPENED
@@ -367,8 +473,9 @@ def act_request(message: InboundMessage, decision: Decision, parsed) -> str:
 
 def act_do_not_contact(message: InboundMessage, decision: Decision, parsed) -> str:
     """P01: a case the privacy officer confirms with one click; nothing is set before."""
-    if not normalise_email(message.sender):
-        message.note = "no_sender"
+    refused = case_refused(message, decision)
+    if refused:
+        message.note = refused
         return act_triage(message, decision, parsed)
     message.scope = decision.scope or Scope.PERSON
     message.case = request_case(message, "do_not_contact")
@@ -417,10 +524,10 @@ def inbound_decide(*, message: InboundMessage, choice: str, actor) -> InboundMes
     (as the inbox's own job), and the decision is audited under the staff member's name."""
     reader_check(actor, target=message)
     if choice not in dict(triage_choices()):
-        raise ValueError(_("Choose what this message is."))
+        raise InboxError(_("Choose what this message is."))
     message.refresh_from_db()
     if message.outcome not in (Outcome.TRIAGE, Outcome.FAILED, Outcome.PENDING):
-        raise ValueError(_("This message was handled already."))
+        raise InboxError(_("This message was handled already."))
     with transaction.atomic():
         InboundMessage.objects.filter(pk=message.pk).update(
             handled_at=timezone.now(), handled_by=actor_label(actor)
@@ -433,33 +540,45 @@ def inbound_decide(*, message: InboundMessage, choice: str, actor) -> InboundMes
     else:
         what, _sep, detail = choice.partition(":")
         if what == "unsubscribe":
-            decision = Decision(Classification.UNSUBSCRIBE)
+            decision = Decision(Classification.UNSUBSCRIBE, by_staff=True)
         elif what == "do_not_contact":
-            decision = Decision(Classification.DO_NOT_CONTACT, scope=detail)
+            decision = Decision(Classification.DO_NOT_CONTACT, scope=detail, by_staff=True)
         elif detail == "complaint":
-            decision = Decision(Classification.COMPLAINT, request_kind=detail)
+            decision = Decision(Classification.COMPLAINT, request_kind=detail, by_staff=True)
         else:
-            decision = Decision(Classification.REQUEST, request_kind=detail)
+            decision = Decision(Classification.REQUEST, request_kind=detail, by_staff=True)
         parsed = message_parse(message.raw_bytes) if message.parsed else None
         decision_run(message, decision, parsed, claim=BY_STAFF)
     message.refresh_from_db()
     return message
 
 
+CONFIRMABLE = (Outcome.AWAITING_CONFIRMATION, Outcome.AWAITING_VERIFICATION)
+
+
 def inbound_do_not_contact_confirm(*, message: InboundMessage, actor, scope: str = "") -> Case:
-    """The privacy officer's one click (P01): the emailed request is the person's own (it came
-    from the address we hold for them), so their identity is recorded as verified by staff,
-    the opt-out is recorded through the rights service for the person or their whole
-    organisation, and the case is answered. An address we hold nothing about is never
-    contacted again (its keyed fingerprint is kept)."""
+    """The privacy officer's one click (P01).
+
+    A From header proves nothing by itself. When the receiving server authenticated the sender
+    (DMARC pass, or DKIM or SPF passing for the From domain) and the address is the one we hold
+    for the person, their identity is recorded as verified by staff, the opt-out is recorded
+    through the rights service for the person or their whole organisation, and the case is
+    answered. Otherwise the click sends the case's verification link to the address we hold
+    (``case_link_send``) and nothing else: the message waits (``awaiting_verification``) until
+    the requester follows the link, and the officer's next click records the opt-out. An
+    address we hold nothing about is never contacted again (its keyed fingerprint is kept).
+    """
     access_require(actor, "manage_cases", target=message)
     message.refresh_from_db()
     case = message.case
-    if message.outcome != Outcome.AWAITING_CONFIRMATION or case is None:
-        raise ValueError(_("This message waits for no confirmation."))
+    if message.outcome not in CONFIRMABLE or case is None:
+        raise InboxError(_("This message waits for no confirmation."))
     if case.status not in OPEN_STATUSES:
-        raise ValueError(_("This case is closed."))
-    scope = Scope(scope or message.scope or Scope.PERSON)
+        raise InboxError(_("This case is closed."))
+    try:
+        scope = Scope(scope or message.scope or Scope.PERSON)
+    except ValueError:
+        raise InboxError(_("Choose who is not to be contacted.")) from None
     person = case.person
     language = case.language
     with transaction.atomic():
@@ -470,17 +589,22 @@ def inbound_do_not_contact_confirm(*, message: InboundMessage, actor, scope: str
             audit_record(actor=actor, action="inbox.address_suppressed", target=message)
         else:
             if normalise_email(person.email) != normalise_email(message.sender):
-                raise ValueError(
+                raise InboxError(
                     _(
                         "The request did not come from the person's own address: verify it on "
                         "the case page."
                     )
                 )
             if person.organization is None and scope == Scope.ORGANISATION:
-                raise ValueError(_("We know no organisation for this person."))
+                raise InboxError(_("We know no organisation for this person."))
             if case.identity not in (Identity.VERIFIED_EMAIL, Identity.VERIFIED_STAFF):
+                if not sender_authenticated(message.authentication, message.sender):
+                    return verification_send(message=message, case=case, scope=scope, actor=actor)
                 with translation.override(language):
-                    note = _("Asked by email from the address we hold for the person.")
+                    note = _(
+                        "Asked by email from the address we hold for the person; the receiving "
+                        "server authenticated the sender."
+                    )
                 case = case_identity_set(
                     case=case, identity=Identity.VERIFIED_STAFF, note=note, actor=actor
                 )
@@ -510,6 +634,33 @@ def inbound_do_not_contact_confirm(*, message: InboundMessage, actor, scope: str
     return case
 
 
+def verification_send(*, message: InboundMessage, case: Case, scope: str, actor) -> Case:
+    """The sender was not authenticated: the case's verification link goes to the address we
+    hold (the requester's, checked equal), once; the opt-out waits for it to be followed."""
+    if case.identity == Identity.LINK_SENT:
+        raise InboxError(
+            _(
+                "A verification link was sent to the address we hold: the opt-out is recorded "
+                "once the requester has followed it."
+            )
+        )
+    try:
+        case_link_send(case=case, actor=actor)
+    except CaseClosed:
+        raise InboxError(_("This case is closed.")) from None
+    InboundMessage.objects.filter(pk=message.pk).update(
+        outcome=Outcome.AWAITING_VERIFICATION,
+        scope=scope,
+        handled_at=timezone.now(),
+        handled_by=actor_label(actor),
+    )
+    audit_record(
+        actor=actor, action="inbox.verification_sent", target=message, details={"scope": scope}
+    )
+    case.refresh_from_db()
+    return case
+
+
 # --- Reading -------------------------------------------------------------------------------
 
 
@@ -521,7 +672,12 @@ def inbox_messages(*, actor, show: str = "triage"):
     )
     if show == "triage":
         return messages.filter(
-            outcome__in=(Outcome.TRIAGE, Outcome.FAILED, Outcome.AWAITING_CONFIRMATION)
+            outcome__in=(
+                Outcome.TRIAGE,
+                Outcome.FAILED,
+                Outcome.AWAITING_CONFIRMATION,
+                Outcome.AWAITING_VERIFICATION,
+            )
         )
     return messages
 

@@ -34,6 +34,7 @@ from django.db.models import Count, Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from markdown_it import MarkdownIt
@@ -604,20 +605,35 @@ def interrupted_mark(campaign_id: int | None = None) -> int:
     return rows.update(status=RecipientStatus.INTERRUPTED, error="worker stopped while sending")
 
 
+def message_id_seal(campaign_hex: str, recipient_id: int) -> str:
+    """A keyed seal of the pair, so a Message-ID cannot be guessed from another one: a forged
+    bounce must name a message we really sent to that address."""
+    value = f"{campaign_hex}.{recipient_id}"
+    return salted_hmac("pledge.mail.message-id", value).hexdigest()[:16]
+
+
 def message_id_of(campaign: Campaign, recipient_id: int) -> str:
-    return f"<c.{campaign.public_id.hex}.r.{recipient_id}@{sender_domain() or 'localhost'}>"
+    campaign_hex = campaign.public_id.hex
+    seal = message_id_seal(campaign_hex, recipient_id)
+    return f"<c.{campaign_hex}.r.{recipient_id}.{seal}@{sender_domain() or 'localhost'}>"
 
 
-MESSAGE_ID = re.compile(r"<?c\.([0-9a-f]{32})\.r\.(\d+)@[^>\s]+>?")
+MESSAGE_ID = re.compile(r"<?c\.([0-9a-f]{32})\.r\.(\d+)\.([0-9a-f]{16})@[^>\s]+>?")
 
 
 def campaign_recipient_by_message_id(message_id: str) -> CampaignRecipient | None:
-    """The recipient row a reply or a bounce refers to (its Message-ID, or In-Reply-To)."""
+    """The recipient row a reply or a bounce refers to (its Message-ID, or In-Reply-To); None
+    unless the Message-ID's seal is ours."""
     match = MESSAGE_ID.search(message_id or "")
     if match is None:
         return None
+    campaign_hex, recipient_id, seal = match[1], int(match[2]), match[3]
+    if not constant_time_compare(seal, message_id_seal(campaign_hex, recipient_id)):
+        return None
     return (
-        CampaignRecipient.objects.filter(pk=int(match[2]), campaign__public_id=uuid.UUID(match[1]))
+        CampaignRecipient.objects.filter(
+            pk=recipient_id, campaign__public_id=uuid.UUID(campaign_hex)
+        )
         .select_related("campaign")
         .first()
     )

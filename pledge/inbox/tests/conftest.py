@@ -162,6 +162,14 @@ def dovecot(tmp_path):
             shutil.rmtree(root, ignore_errors=True)
 
 
+# What our receiving server writes when the sender's domain passed DMARC (RFC 8601).
+def authenticated(domain: str) -> dict:
+    return {
+        "Authentication-Results": f"mx.letsgonex.com; spf=pass smtp.mailfrom={domain};"
+        f" dkim=pass header.d={domain}; dmarc=pass header.from={domain}"
+    }
+
+
 def mail(
     *,
     sender: str = "li.lei@example.cn",
@@ -183,12 +191,18 @@ def mail(
     return bytes(message)
 
 
-def dsn(*, recipient: str, status: str, original_id: str = "<orig@letsgonex.com>") -> bytes:
+def dsn(
+    *,
+    recipient: str,
+    status: str,
+    original_id: str = "<orig@letsgonex.com>",
+    sender: str = "Mail Delivery System <MAILER-DAEMON@mx.example.cn>",
+) -> bytes:
     """A delivery status notification as RFC 3464 lays it out (multipart/report)."""
     action = "failed" if status.startswith("5") else "delayed"
     boundary = "dsn-boundary-1"
     return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.cn>\r\n"
+        f"From: {sender}\r\n"
         "To: service@letsgonex.com\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\n"
         f"Message-ID: {make_msgid(domain='mx.example.cn')}\r\n"
@@ -220,11 +234,16 @@ def dsn(*, recipient: str, status: str, original_id: str = "<orig@letsgonex.com>
     ).encode()
 
 
-def arf(*, recipient: str, original_id: str = "<orig@letsgonex.com>") -> bytes:
+def arf(
+    *,
+    recipient: str,
+    original_id: str = "<orig@letsgonex.com>",
+    sender: str = "abuse@feedback.example.cn",
+) -> bytes:
     """An abuse feedback report (ARF, RFC 5965) from a mailbox provider."""
     boundary = "arf-boundary-1"
     return (
-        "From: abuse@feedback.example.cn\r\n"
+        f"From: {sender}\r\n"
         "To: service@letsgonex.com\r\n"
         "Subject: FW: News\r\n"
         f"Message-ID: {make_msgid(domain='feedback.example.cn')}\r\n"

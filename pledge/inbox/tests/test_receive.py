@@ -13,7 +13,8 @@ from pledge.cases.rights import rights_erase
 from pledge.cases.tests.seeding import deletion_case
 from pledge.inbox.models import Classification, InboundMessage, Outcome, Scope
 from pledge.inbox.services import inbound_do_not_contact_confirm, inbound_receive
-from pledge.inbox.tests.conftest import arf, dsn, mail
+from pledge.inbox.tests.conftest import arf, authenticated, dsn, mail
+from pledge.mail.campaigns import message_id_of
 from pledge.mail.models import (
     Campaign,
     CampaignRecipient,
@@ -127,7 +128,12 @@ def test_an_access_request_in_english_opens_an_unverified_access_case():
     case = message.case
     assert message.classification == Classification.REQUEST and case.kind == "access"
     assert case.language == "en" and case.identity == Identity.UNVERIFIED
-    assert message.authentication == {"spf": "pass", "dkim": "fail", "dmarc": "fail"}
+    assert message.authentication == {
+        "spf": "pass",
+        "dkim": "fail",
+        "dmarc": "fail",
+        "passed": {"spf": ["example.com"]},
+    }
 
 
 def test_a_reply_quoting_a_case_reference_joins_the_case():
@@ -158,7 +164,7 @@ def test_a_permanent_bounce_suppresses_the_address_and_marks_the_campaign(li):
     recipient = CampaignRecipient.objects.create(
         campaign=campaign, person=li, language="zh-hans", status=RecipientStatus.SENT
     )
-    original = f"<c.{campaign.public_id.hex}.r.{recipient.pk}@letsgonex.com>"
+    original = message_id_of(campaign, recipient.pk)
     message = inbound_receive(
         dsn(recipient=li.email, status="5.1.1", original_id=original), source="smtp"
     )
@@ -185,7 +191,7 @@ def test_a_spam_complaint_report_suppresses_the_address(li):
     recipient = CampaignRecipient.objects.create(
         campaign=campaign, person=li, language="zh-hans", status=RecipientStatus.SENT
     )
-    original = f"<c.{campaign.public_id.hex}.r.{recipient.pk}@letsgonex.com>"
+    original = message_id_of(campaign, recipient.pk)
     message = inbound_receive(arf(recipient=li.email, original_id=original), source="imap")
     assert message.classification == Classification.COMPLAINT_REPORT
     assert message.outcome == Outcome.SUPPRESSED
@@ -286,7 +292,12 @@ def test_a_failing_action_leaves_the_message_in_triage_with_the_error(li, monkey
 
 def test_do_not_contact_our_company_opens_a_case_and_the_officer_confirms_it(li, privacy_officer):
     message = inbound_receive(
-        mail(sender=li.email, subject="请勿联系", body="请不要再联系我们公司的任何人。"),
+        mail(
+            sender=li.email,
+            subject="请勿联系",
+            body="请不要再联系我们公司的任何人。",
+            headers=authenticated("acme-robotics.cn"),
+        ),
         source="imap",
     )
     assert message.classification == Classification.DO_NOT_CONTACT
@@ -335,6 +346,7 @@ def test_an_inbound_message_is_in_the_persons_export_and_timeline_and_gone_after
             "subject": "关于演示的问题",
             "classification": "交由工作人员决定",
             "text": "下次活动是什么时候？",
+            "attachments": [],
         }
     ]
     entries = [entry for entry in person_timeline(li) if entry.kind == "email_received"]
@@ -363,7 +375,7 @@ def on_two_lists(person):
 
 def test_unsubscribe_in_reply_to_a_campaign_leaves_only_its_list(li):
     recipient = on_two_lists(li)
-    original = f"<c.{recipient.campaign.public_id.hex}.r.{recipient.pk}@letsgonex.com>"
+    original = message_id_of(recipient.campaign, recipient.pk)
     message = inbound_receive(
         mail(
             sender=li.email,
@@ -410,3 +422,18 @@ def test_pledges_own_mail_coming_back_is_kept_and_never_acted_on():
     assert message.classification == Classification.AUTO_REPLY
     assert message.outcome == Outcome.KEPT
     assert not Case.objects.exists() and not Message.objects.exists()
+
+
+def test_the_export_lists_each_attachments_name_type_and_size(li):
+    raw = (
+        f"From: {li.email}\r\nSubject: my CV\r\nMessage-ID: <cv@acme-robotics.cn>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+        '--b\r\nContent-Type: application/pdf; name="cv.pdf"\r\n'
+        'Content-Disposition: attachment; filename="cv.pdf"\r\n\r\n%PDF-1.4 xx\r\n--b--\r\n'
+    ).encode()
+    inbound_receive(raw, source="smtp")
+    exported = registry_export(li)["inbox.messages"]
+    assert exported[0]["attachments"] == [
+        {"name": "cv.pdf", "type": "application/pdf", "size": len(b"%PDF-1.4 xx")}
+    ]

@@ -119,8 +119,12 @@ def test_a_campaign_reaches_exactly_the_allowed_people_and_one_click_stops_the_n
     assert "mailto:service@letsgonex.com?subject=unsubscribe%20" in received["List-Unsubscribe"]
     assert "<newsletter.letsgonex.com>" in received["List-Id"]
     row = CampaignRecipient.objects.get(campaign=campaign)
-    assert received["Message-ID"] == f"<c.{campaign.public_id.hex}.r.{row.pk}@letsgonex.com>"
+    assert received["Message-ID"].strip().startswith(f"<c.{campaign.public_id.hex}.r.{row.pk}.")
     assert campaign_recipient_by_message_id(received["Message-ID"]) == row
+    # Its seal is keyed: the next recipient's id with this seal, or no seal, names no one.
+    forged = received["Message-ID"].replace(f".r.{row.pk}.", f".r.{row.pk + 1}.")
+    assert campaign_recipient_by_message_id(forged) is None
+    assert campaign_recipient_by_message_id(f"<c.{campaign.public_id.hex}.r.{row.pk}@x>") is None
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.finished_at
     assert row.status == RecipientStatus.SENT and row.sent_at
