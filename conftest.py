@@ -26,6 +26,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Every test starts in the site's language: a request to an /en/ page leaves English
+    active in the thread that served it (LocaleMiddleware activates, nothing deactivates)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def english():
     """Services answer in the active language (zh-Hans by default); tests that read their
@@ -85,16 +96,27 @@ def ingest_in_the_test_transaction():
 
 
 class SmtpServer:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives: each message
+    parsed, and its raw bytes (what a DKIM check reads)."""
 
     def __init__(self):
         self.messages = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):
-        parsed = message_from_bytes(envelope.original_content or envelope.content, policy=default)
+        raw = envelope.original_content or envelope.content
+        parsed = message_from_bytes(raw, policy=default)
         parsed.recipients = list(envelope.rcpt_tos)
+        self.raw.append(raw)
         self.messages.append(parsed)
         return "250 Message accepted"
+
+    def to(self, address: str) -> list:
+        return [message for message in self.messages if address in message.recipients]
+
+    @property
+    def recipients(self) -> list[str]:
+        return sorted(address for message in self.messages for address in message.recipients)
 
 
 @pytest.fixture

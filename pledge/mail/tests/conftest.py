@@ -1,9 +1,5 @@
-"""Fixtures of the campaign tests: a real SMTP server that keeps the raw bytes, policy versions
+"""Fixtures of the campaign tests: the real SMTP server set up as campaigns need it, policy versions
 (one that did not declare marketing), and people made through the real services."""
-
-import socket
-from email import message_from_bytes
-from email.policy import default
 
 import pytest
 from django.utils import timezone
@@ -19,51 +15,15 @@ from pledge.vault.actors import Actor
 SYSTEM = Actor.system("test")
 
 
-class MailServer:
-    """aiosmtpd on 127.0.0.1 keeping each message raw (for DKIM) and parsed."""
-
-    def __init__(self):
-        self.raw: list[bytes] = []
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        raw = envelope.original_content or envelope.content
-        parsed = message_from_bytes(raw, policy=default)
-        parsed.recipients = list(envelope.rcpt_tos)
-        self.raw.append(raw)
-        self.messages.append(parsed)
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list:
-        return [message for message in self.messages if address in message.recipients]
-
-    @property
-    def recipients(self) -> list[str]:
-        return sorted(address for message in self.messages for address in message.recipients)
-
-
 @pytest.fixture
-def mail_server(settings):
-    """Mail leaves through Django's SMTP backend to a real server on loopback, as EMAIL_URL=
-    smtp://127.0.0.1:<port> sets it (pledge/env.py), at a rate that never waits."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = MailServer()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+def mail_server(smtp_server, settings):
+    """The root conftest's real SMTP server (``smtp_server``), with the sender and site address
+    campaigns put in their headers and links, at a rate that never waits."""
     settings.EMAIL_TIMEOUT = 10
     settings.PLEDGE_CAMPAIGN_RATE = 60000
     settings.PLEDGE_SITE_URL = "https://www.example.test"
     settings.DEFAULT_FROM_EMAIL = "Gonex <service@letsgonex.com>"
-    yield handler
-    controller.stop()
+    return smtp_server
 
 
 @pytest.fixture
