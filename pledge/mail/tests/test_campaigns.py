@@ -402,3 +402,15 @@ def test_without_a_mail_server_a_campaign_does_not_start(settings, versions):
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
     assert not Campaign.objects.exclude(status=CampaignStatus.DRAFT).exists()
+
+
+def test_no_email_template_of_any_app_carries_an_image():
+    """The policy says our emails carry no tracking image: no template can add one, and the
+    campaign's Markdown loses every image (above)."""
+    from pathlib import Path
+
+    import pledge
+
+    templates = list(Path(pledge.__file__).parent.glob("*/templates/mail/*"))
+    assert len(templates) > 20
+    assert [path.name for path in templates if "<img" in path.read_text().lower()] == []
