@@ -10,17 +10,21 @@ their request and closes the portal's case of what they did, on their own cases;
 (the guardian's form) only opens a request.
 """
 
+import re
+import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from pledge.cases.kinds import case_kinds, deadline_days, kind_name, kind_name_lazy
 from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, CaseStatus, Identity
 from pledge.inventory.loader import current_inventory
-from pledge.mail.services import mail_send
+from pledge.mail.services import mail_send, sender_domain
 from pledge.people.models import Person
 from pledge.people.services import person_find_by_email
 from pledge.vault.access import access_require, has_access, refuse
@@ -133,11 +137,39 @@ def case_open(
     return case
 
 
+def case_message_seal(case_hex: str, nonce: str) -> str:
+    return salted_hmac("pledge.cases.message-id", f"{case_hex}.{nonce}").hexdigest()[:16]
+
+
+def case_message_id(case: Case) -> str:
+    """A Message-ID that names the case to whoever holds our key, and to no one else: a reply's
+    In-Reply-To brings the reply to its case (the inbox), a guess brings it nowhere."""
+    nonce = secrets.token_hex(6)
+    seal = case_message_seal(case.public_id.hex, nonce)
+    return f"<k.{case.public_id.hex}.{nonce}.{seal}@{sender_domain() or 'localhost'}>"
+
+
+CASE_MESSAGE_ID = re.compile(r"<?k\.([0-9a-f]{32})\.([0-9a-f]{12})\.([0-9a-f]{16})@[^>\s]+>?")
+
+
+def case_by_message_id(message_id: str) -> Case | None:
+    """The case an email we sent about it was about, from its Message-ID (a reply's
+    In-Reply-To or References); None unless the seal is ours."""
+    match = CASE_MESSAGE_ID.search(message_id or "")
+    if match is None:
+        return None
+    case_hex, nonce, seal = match[1], match[2], match[3]
+    if not constant_time_compare(seal, case_message_seal(case_hex, nonce)):
+        return None
+    return Case.objects.filter(public_id=uuid.UUID(case_hex)).first()
+
+
 def case_mail(
     case: Case, kind: str, *, actor, extra: dict | None = None, headers: dict | None = None
 ) -> None:
-    """Email the requester about their case, in their language. A guardian's message is not
-    linked to the minor: it is the guardian's."""
+    """Email the requester about their case, in their language, under a Message-ID that brings
+    their reply back to the case. A guardian's message is not linked to the minor: it is the
+    guardian's."""
     with translation.override(case.language):
         context = {
             "reference": case.reference,
@@ -155,7 +187,7 @@ def case_mail(
         context=context,
         actor=actor,
         person=case.person if case.channel != CaseChannel.GUARDIAN else None,
-        headers=headers,
+        headers={**(headers or {}), "Message-ID": case_message_id(case)},
     )
 
 

@@ -255,8 +255,15 @@ def wishes(parsed: Parsed) -> list[Decision]:
     return found
 
 
-def message_classify(parsed: Parsed, *, case_exists=lambda reference: False) -> Decision:
-    """Decide what the message is. ``case_exists(reference)`` tells whether a case has it."""
+def message_classify(
+    parsed: Parsed,
+    *,
+    case_exists=lambda reference: False,
+    case_replied_to=lambda message_ids: "",
+) -> Decision:
+    """Decide what the message is. ``case_exists(reference)`` tells whether a case has it;
+    ``case_replied_to(message_ids)`` the reference of the case an email of ours among them was
+    about (a reply's In-Reply-To and References), or ""."""
     message = parsed.message
     if message is None:
         return Decision(Classification.TRIAGE, note="unreadable")
@@ -269,6 +276,9 @@ def message_classify(parsed: Parsed, *, case_exists=lambda reference: False) -> 
             return decision
     if is_auto_reply(message, parsed.subject):
         return Decision(Classification.AUTO_REPLY)
+    replied_to = case_replied_to(parsed.in_reply_to)
+    if replied_to:
+        return Decision(Classification.CASE_REPLY, note=replied_to)
     reference = case_reference(parsed.subject)
     if reference and case_exists(reference):
         return Decision(Classification.CASE_REPLY, note=reference)

@@ -25,6 +25,7 @@ from pledge.cases.models import OPEN_STATUSES, Case, CaseChannel, Identity
 from pledge.cases.rights.consent import rights_opt_out
 from pledge.cases.services import (
     CaseClosed,
+    case_by_message_id,
     case_complete,
     case_identity_set,
     case_link_send,
@@ -167,6 +168,15 @@ def case_by_reference(reference: str) -> Case | None:
     return Case.objects.filter(public_id__startswith=reference.lower()).order_by("id").first()
 
 
+def case_replied_to(message_ids: list[str]) -> str:
+    """The reference of the case the first of these Message-IDs that is one of ours was about."""
+    for message_id in message_ids:
+        case = case_by_message_id(message_id)
+        if case is not None:
+            return case.reference
+    return ""
+
+
 def campaign_recipient_of(message_ids: list[str]) -> CampaignRecipient | None:
     """The campaign delivery the first of these Message-IDs that is one of ours names."""
     for message_id in message_ids:
@@ -206,7 +216,9 @@ def inbound_act(message: InboundMessage) -> None:
         decision = Decision(Classification.AUTO_REPLY, note="own_mail")
     else:
         decision = message_classify(
-            parsed, case_exists=lambda reference: case_by_reference(reference) is not None
+            parsed,
+            case_exists=lambda reference: case_by_reference(reference) is not None,
+            case_replied_to=case_replied_to,
         )
     decision_run(message, decision, parsed)
 

@@ -5,11 +5,14 @@ Messages are built as mail clients and mail servers write them and go through
 the audit log.
 """
 
+import re
+
 import pytest
 from django.utils import timezone
 
 from pledge.cases.models import Case, Identity
 from pledge.cases.rights import rights_erase
+from pledge.cases.services import CASE_MESSAGE_ID
 from pledge.cases.tests.seeding import deletion_case
 from pledge.inbox.models import Classification, InboundMessage, Outcome, Scope
 from pledge.inbox.services import inbound_do_not_contact_confirm, inbound_receive
@@ -155,6 +158,39 @@ def test_a_reply_quoting_a_case_reference_joins_the_case():
     assert entry.object_id == str(case.public_id)
     assert entry.details == {"message": str(reply.public_id), "from_requester": True}
     assert Case.objects.count() == 1
+
+
+def test_a_reply_to_our_email_about_a_case_joins_it_by_its_in_reply_to():
+    """A mail client's reply keeps no reference in the subject, but names the message it
+    answers: our acknowledgement's Message-ID, sealed, brings it to the case; a forged one not."""
+    case = inbound_receive(
+        mail(sender="wang.fang@example.cn", subject="投诉", body="我要投诉。"), source="smtp"
+    ).case
+    acknowledgement = Message.objects.get(kind="case_received")
+    ours = acknowledgement.headers["Message-ID"]
+    assert case.public_id.hex in ours
+    reply = inbound_receive(
+        mail(
+            sender="wang.fang@example.cn",
+            subject="回复：收到",
+            body="还有一件事。",
+            headers={"In-Reply-To": ours, "References": ours},
+        ),
+        source="smtp",
+    )
+    assert reply.classification == Classification.CASE_REPLY and reply.case == case
+    forged = re.sub(r"\.[0-9a-f]{16}@", "." + "0" * 16 + "@", ours)
+    assert forged != ours and CASE_MESSAGE_ID.search(forged)
+    stranger = inbound_receive(
+        mail(
+            sender="wang.fang@example.cn",
+            subject="回复：收到",
+            body="再说一件事。",
+            headers={"In-Reply-To": forged},
+        ),
+        source="smtp",
+    )
+    assert stranger.case is None and stranger.classification != Classification.CASE_REPLY
 
 
 def test_a_permanent_bounce_suppresses_the_address_and_marks_the_campaign(li):

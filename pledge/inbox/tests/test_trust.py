@@ -186,7 +186,7 @@ def test_the_acknowledgement_of_a_case_opened_by_email_is_an_automatic_reply():
         mail(sender="wang@example.cn", subject="投诉", body="我要投诉。"), source="smtp"
     )
     acknowledgement = Message.objects.get(kind="case_received")
-    assert acknowledgement.headers == {"Auto-Submitted": "auto-replied"}
+    assert acknowledgement.headers["Auto-Submitted"] == "auto-replied"
 
 
 @pytest.mark.parametrize(
