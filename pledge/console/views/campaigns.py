@@ -41,7 +41,7 @@ from pledge.mail.models import Campaign, CampaignKind, CampaignStatus, Recipient
 from pledge.mail.subscriptions import list_name
 from pledge.vault.access import access_require
 
-LANGUAGES = [(code, name) for code, name in settings.LANGUAGES]
+LANGUAGES = settings.LANGUAGES
 
 
 def field_name(prefix: str, language: str) -> str:

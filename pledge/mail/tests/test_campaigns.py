@@ -113,6 +113,8 @@ def test_a_campaign_reaches_exactly_the_allowed_people_and_one_click_stops_the_n
     assert mail_server.recipients == ["allowed@example.cn"]
     received = mail_server.messages[0]
     assert received["Subject"] == "November news"
+    # The policy says links go straight where they say: the written address, not a redirect.
+    assert 'href="https://www.example.test/"' in received.get_body(("html",)).get_content()
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert received["Precedence"] == "bulk"
     assert received["Auto-Submitted"] is None
