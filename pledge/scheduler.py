@@ -29,13 +29,10 @@ class Job:
 
 PERIODIC_JOBS = (
     Job("tracking.refresh_rollups", "pledge.tracking.tasks.refresh_rollups", timedelta(minutes=5)),
-    Job(
-        "tracking.prune_request_log", "pledge.tracking.tasks.prune_request_log", timedelta(hours=1)
-    ),
     Job("tracking.forget_salts", "pledge.tracking.tasks.forget_salts", timedelta(minutes=30)),
     Job("mail.retry_waiting", "pledge.mail.tasks.retry_waiting", timedelta(minutes=2)),
     Job("meetings.send_reminders", "pledge.meetings.tasks.send_reminders", timedelta(minutes=10)),
-    Job("intake.purge_expired", "pledge.intake.tasks.purge_expired", timedelta(hours=1)),
+    Job("people.purge", "pledge.people.tasks.purge", timedelta(hours=1)),
     Job("cases.remind", "pledge.cases.tasks.remind", timedelta(hours=1)),
     Job("inbox.poll", "pledge.inbox.tasks.poll", timedelta(minutes=1)),
     Job("vault.audit_checkpoint", "pledge.vault.tasks.checkpoint", timedelta(hours=1)),

@@ -11,3 +11,7 @@ class CasesConfig(AppConfig):
         from pledge.cases.providers import register
 
         register()
+
+        from pledge.cases import expiry
+
+        expiry.register()

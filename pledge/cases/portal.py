@@ -146,9 +146,3 @@ def link_open(token: str) -> PortalAccess | None:
             if link.case is not None:
                 case_verified_by_link(case=link.case, actor=access.actor)
     return access
-
-
-def links_purge(*, dry_run: bool = False) -> int:
-    """Links past their expiry are deleted (their address with them)."""
-    expired = PortalLink.objects.filter(expires_at__lte=timezone.now())
-    return expired.count() if dry_run else expired.delete()[0]

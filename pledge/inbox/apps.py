@@ -10,3 +10,7 @@ class InboxConfig(AppConfig):
         from pledge.inbox.providers import register
 
         register()
+
+        from pledge.inbox import expiry
+
+        expiry.register()

@@ -12,6 +12,9 @@ class IntakeConfig(AppConfig):
         from pledge.vault.rotation import file_rotation_register
 
         register()
+        from pledge.intake import expiry
+
+        expiry.register()
         file_rotation_register(
             "intake uploads", stale=lambda: len(uploads_stale()), rotate=uploads_rotate
         )

@@ -14,11 +14,3 @@ def run_import(batch_id: int) -> int:
         batch, actor=Actor.staff(batch.created_by) if batch.created_by else Actor.system("import")
     )
     return batch.done
-
-
-@task()
-def purge_expired() -> int:
-    """What ``pledge purge --yes`` deletes, run by the scheduler (pledge/scheduler.py)."""
-    from pledge.intake.management.commands.purge import JOBS
-
-    return sum(job(dry_run=False) for job in JOBS.values())

@@ -10,3 +10,7 @@ class MailConfig(AppConfig):
         from pledge.mail.providers import register
 
         register()
+
+        from pledge.mail import expiry
+
+        expiry.register()

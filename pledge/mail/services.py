@@ -364,10 +364,3 @@ def message_view(*, message: Message, actor) -> Message:
     access_require(actor, "read_mailbox", target=message)
     audit_record(actor=actor, action="mail.viewed", target=message)
     return message
-
-
-def messages_purge(*, kind: str, before, dry_run: bool = False, hold: str = "") -> int:
-    """Delete messages of ``kind`` written before ``before``: mail whose only use has passed
-    (a portal link once the link expired; a certificate once its legal hold ended)."""
-    old = Message.objects.filter(kind=kind, created_at__lt=before, hold=hold)
-    return old.count() if dry_run else old.delete()[0]

@@ -99,12 +99,6 @@ def subscription_confirm(*, request: SubscriptionRequest, policy_version: int | 
     return person
 
 
-def subscription_requests_purge(*, dry_run: bool = False) -> int:
-    """Unconfirmed signups past their week are deleted (nothing was ever subscribed)."""
-    expired = SubscriptionRequest.objects.filter(expires_at__lte=timezone.now())
-    return expired.count() if dry_run else expired.delete()[0]
-
-
 @transaction.atomic
 def subscription_end(*, person, list_key: str, actor) -> bool:
     """Take ``person`` off ``list_key``; the row stays as the record of when (P13, P17).

@@ -16,6 +16,10 @@ class MeetingsConfig(AppConfig):
 
         register()  # leads, notes and meetings: export, erasure, and their timeline entries
 
+        from pledge.meetings import expiry
+
+        expiry.register()
+
         from pledge.meetings.leads import person_access_through_leads
         from pledge.people.registry import person_access_register
 

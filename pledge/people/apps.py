@@ -11,3 +11,7 @@ class PeopleConfig(AppConfig):
         from pledge.people.providers import register
 
         register()
+
+        from pledge.people import expiry
+
+        expiry.register()  # how long people's own records live (pledge purge)

@@ -9,6 +9,7 @@ new table can never be left out of the access export and erasure.
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 
+from pledge.inventory.problems import InventoryError
 from pledge.people.registry import covered_models
 
 PERSON = "people.Person"
@@ -80,3 +81,56 @@ def coverage_errors(models=None) -> list[Error]:
 @register(Tags.models)
 def personal_data_coverage(app_configs, **kwargs):
     return coverage_errors()
+
+
+def retention_errors(models=None) -> list[Error]:
+    """One error per personal model no retention rule empties (``people.E003``), and one per
+    retention declaration no rule reads or rule reading a missing one (``people.E004``): the
+    retention twin of the registry's check, so no table keeps rows past a declared period
+    because nobody remembered it."""
+    from pledge.people.registry import exemptions
+    from pledge.people.retention import declaration_errors, retained_models
+
+    models = list(apps.get_models() if models is None else models)
+    retained = retained_models()
+    exempt = {exemption.model for exemption in exemptions()}
+    errors = []
+    for model in models:
+        if model._meta.proxy or model._meta.abstract:
+            continue
+        label = model._meta.label
+        reasons = personal_reasons(model)
+        if reasons and label not in retained and label not in exempt:
+            errors.append(
+                Error(
+                    f"{label} holds personal data ({'; '.join(reasons)}) but no retention rule "
+                    "says when its rows expire, so `pledge purge` would keep them for ever.",
+                    hint=(
+                        "In its app's AppConfig.ready, register a rule with rule_register("
+                        f'RetentionRule(key=..., models=("{label}",), expired=...)) reading its '
+                        "period from the inventory ([retention.<key>]). See "
+                        "docs/personal-data.md#retention."
+                    ),
+                    obj=model,
+                    id="people.E003",
+                )
+            )
+    try:
+        problems = declaration_errors()
+    except InventoryError:  # the inventory's own check reports it (inventory.E0xx)
+        problems = []
+    for problem in problems:
+        errors.append(
+            Error(
+                problem,
+                hint="Each [retention.<key>] of the inventory is read by exactly the rules "
+                "naming it in their declarations (pledge/<app>/expiry.py).",
+                id="people.E004",
+            )
+        )
+    return errors
+
+
+@register(Tags.models)
+def retention_coverage(app_configs, **kwargs):
+    return retention_errors()

@@ -7,4 +7,6 @@ class TrackingConfig(AppConfig):
     name = "pledge.tracking"
 
     def ready(self) -> None:
-        from pledge.tracking import providers  # noqa: F401  (registers with people's registry)
+        from pledge.tracking import expiry, providers  # noqa: F401  (providers register on import)
+
+        expiry.register()

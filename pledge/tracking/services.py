@@ -27,7 +27,6 @@ from pledge.tracking.models import (
     ConsentRecord,
     DailySalt,
     PageView,
-    RequestLogEntry,
     Visitor,
 )
 from pledge.vault.access import access_require
@@ -247,19 +246,6 @@ def visits_of(person) -> list[PageView]:
 
 
 # --- Retention and salts (P08, cookieless counting) -------------------------------------------
-
-
-def request_log_prune(*, now=None) -> int:
-    """Delete request-log rows and raw page views older than the declared retention (P08).
-
-    Stitched page views belong to a person and are kept with them until erasure.
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=declarations.request_log().retention_days)
-    removed, _ = RequestLogEntry.objects.filter(at__lt=cutoff).delete()
-    stitched = Visitor.objects.values("key")
-    views, _ = PageView.objects.filter(at__lt=cutoff).exclude(visitor_key__in=stitched).delete()
-    return removed + views
 
 
 def salts_forget(*, now=None) -> int:

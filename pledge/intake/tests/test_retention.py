@@ -53,7 +53,9 @@ def expired_and_fresh(settings, tmp_path):
 def test_purge_is_a_dry_run_unless_told(expired_and_fresh):
     output = StringIO()
     call_command("purge", stdout=output)
-    assert "would delete 1: unconfirmed minors' submissions (P19)" in output.getvalue()
+    assert "would delete 1: Minors' forms no guardian confirmed (intake.guardian_pending)" in (
+        output.getvalue()
+    )
     assert GuardianPending.objects.count() == 2
 
 

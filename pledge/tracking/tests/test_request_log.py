@@ -6,10 +6,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from pledge.people.retention import retention_purge
 from pledge.tracking import declarations, events
 from pledge.tracking.models import PageView, RequestLogEntry
-from pledge.tracking.services import request_log_prune
 from pledge.tracking.tests.conftest import CHROME, GOOGLEBOT
+from pledge.vault.actors import Actor
 from pledge.vault.keys import current_ring
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -88,5 +89,7 @@ def test_retention_removes_rows_older_than_declared():
     for age in (days + 1, days - 1):
         RequestLogEntry.objects.create(at=now - timedelta(days=age), path="/")
         PageView.objects.create(event_id=f"{age:032d}", at=now - timedelta(days=age), path="/")
-    assert request_log_prune(now=now) == 2
+    report = retention_purge(actor=Actor.system("test"), dry_run=False, now=now)
+    purged = {rule.key: rule.count for rule in report.rules}
+    assert purged["tracking.request_log"] == purged["tracking.page_views"] == 1
     assert RequestLogEntry.objects.count() == PageView.objects.count() == 1
