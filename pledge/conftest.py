@@ -70,3 +70,32 @@ def outsider(db):
 @pytest.fixture
 def client_for():
     return verified_client
+
+
+@pytest.fixture
+def impact_assessments(db):
+    """A current impact assessment of every processing that needs one (PIPL Art. 55), so the
+    tests of shares and identification test what they test; the refusals without one are
+    tested in pledge/people/tests/test_assessments.py. Its review is years away, so a test that
+    moves the clock does not make it stale."""
+    from datetime import timedelta
+
+    from pledge.dates import site_date
+    from pledge.people.assessments import assessment_record, processings_declared
+    from pledge.people.models import AssessmentOutcome
+    from pledge.vault.actors import Actor
+
+    today = site_date()
+    return [
+        assessment_record(
+            processing=processing.key,
+            assessed_on=today,
+            scope="Who and what the processing covers.",
+            risks="What could harm the people concerned.",
+            measures="What protects them.",
+            outcome=AssessmentOutcome.APPROVED,
+            review_due=today + timedelta(days=3650),
+            actor=Actor.system("test"),
+        )
+        for processing in processings_declared()
+    ]

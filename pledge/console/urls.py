@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pledge.console.views import (
+    assessments,
     audit,
     auth,
     campaigns,
@@ -50,6 +51,8 @@ urlpatterns = [
     path("cases/<uuid:public_id>/", cases.case_detail, name="case"),
     path("cases/<uuid:public_id>/export/", cases.case_export, name="case_export"),
     path("disclosures/", disclosures.disclosures, name="disclosures"),
+    path("assessments/", assessments.assessment_list, name="assessments"),
+    path("assessments/<path:processing>/", assessments.assessment_detail, name="assessment"),
     path("inbox/", inbox.inbox_list, name="inbox"),
     path("inbox/<uuid:public_id>/", inbox.inbox_message, name="inbox_message"),
     path("campaigns/", campaigns.campaign_list, name="campaigns"),

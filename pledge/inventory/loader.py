@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from functools import cached_property
 from pathlib import Path
+from types import UnionType
 from typing import Union, get_args, get_origin
 
 from django.conf import settings
@@ -66,8 +67,13 @@ class Site:
 
     @property
     def legal_name(self):
-        """The legal entity, or the name when none is declared."""
-        return (self.profile and self.profile.legal_name) or self.name
+        """The legal entity (the inventory's, which the policy prints; else site.toml's), or
+        the name when none is declared."""
+        return (
+            self.inventory.organization.legal_name
+            or (self.profile and self.profile.legal_name)
+            or self.name
+        )
 
     @property
     def domain(self) -> str:
@@ -357,7 +363,7 @@ def schema_problems(error: ValidationError, root: type[BaseModel] = Inventory) -
 def _unwrap(annotation):
     while True:
         origin = get_origin(annotation)
-        if origin is Union or str(origin) == "types.UnionType":
+        if origin is Union or origin is UnionType:  # Optional[X], and X | None
             annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
         elif hasattr(annotation, "__metadata__"):
             annotation = get_args(annotation)[0]

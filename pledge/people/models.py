@@ -244,3 +244,85 @@ class Tombstone(models.Model):
 
     def __str__(self):
         return f"tombstone {self.digest[:8]}"
+
+
+# --- Personal information protection impact assessments (PIPL Art. 55-56) ------------------
+
+
+class AssessmentOutcome(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions", _("Approved with conditions")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ImpactAssessmentChanged(Exception):
+    """An assessment was about to be rewritten: each edit is a new version instead."""
+
+
+class ImpactAssessmentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Only the processing's end may be written later (``assessments_ended_mark``).
+        if set(kwargs) - {"processing_ended_at"}:
+            raise ImpactAssessmentChanged("an impact assessment is never rewritten")
+        return super().update(**kwargs)
+
+
+class ImpactAssessment(models.Model):
+    """One version of the impact assessment of one processing (``pledge.people.assessments``).
+
+    ``processing`` is the key ``pledge.inventory.processings`` derives (``affiliate:group``,
+    ``organisation_identification``...). Versions count 1, 2 ... per processing; a new one is a
+    new row and earlier rows never change, except ``processing_ended_at``, set on every version
+    once the processing is no longer declared: the ``processing_records`` legal hold keeps them
+    three years from then (Art. 56). Records about a processing, no one's personal data.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    processing = models.CharField(max_length=200)
+    # The processing's name in each language when assessed, to name it after it has ended.
+    processing_names = models.JSONField(default=dict)
+    version = models.PositiveIntegerField()
+    assessed_on = models.DateField()
+    scope = models.TextField()
+    risks = models.TextField()
+    measures = models.TextField()
+    outcome = models.CharField(max_length=30, choices=AssessmentOutcome.choices)
+    review_due = models.DateField()
+    # What the inventory declared for the processing when assessed, and its SHA-256: an
+    # assessment covers that declaration only.
+    declaration = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64)
+    processing_ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)  # the actor's label
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImpactAssessmentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["processing", "version"], name="impact_assessment_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="impact_assessment_version_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=AssessmentOutcome.values),
+                name="impact_assessment_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(review_due__gt=models.F("assessed_on")),
+                name="impact_assessment_review_after_assessment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.processing} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and set(update_fields or ()) != {"processing_ended_at"}:
+            raise ImpactAssessmentChanged(
+                f"{self} is recorded: write a new version instead of changing it"
+            )
+        super().save(*args, **kwargs)

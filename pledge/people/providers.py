@@ -323,3 +323,7 @@ def register() -> None:
         reason="names objects by type and random id and holds no personal values; kept intact "
         "so the chain still verifies after an erasure",
     )
+    exempt_register(
+        "people.ImpactAssessment",
+        reason="records about a processing (PIPL Art. 55), not a person's data",
+    )

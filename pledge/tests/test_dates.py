@@ -183,7 +183,9 @@ def test_form_counts_fall_on_shanghai_days(administrator):
     )
 
 
-def test_an_organizations_visiting_days_are_shanghai_days(marketer, time_machine):
+def test_an_organizations_visiting_days_are_shanghai_days(
+    marketer, time_machine, impact_assessments
+):
     """23:30 and 00:30 in Shanghai: two days there, one (31 December) in UTC or in Berlin,
     whose marketer's console runs in Berlin's zone."""
     acme = Organization.objects.create(name="Acme Robots", domain="acme-robots.cn")

@@ -6,7 +6,8 @@ an organisation whose declared public networks contain that network is counted a
 A declared network narrower than the kept one cannot be told apart from its neighbours, so it
 matches nothing. An organisation that opted out is never identified (P15); the contacts counted
 for the others leave out whoever opted out of identification or may not be contacted for the
-declared purposes (the purpose gate: do-not-contact, consent, P23).
+declared purposes (the purpose gate: do-not-contact, consent, P23). Nothing is listed while
+identification has no current impact assessment (PIPL Art. 55, ``pledge.people.assessments``).
 """
 
 import ipaddress
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from pledge.dates import site_days_start, site_zone
 from pledge.inventory.loader import current_inventory
+from pledge.inventory.processings import ORGANISATION_IDENTIFICATION
+from pledge.people.assessments import assessment_require
 from pledge.people.gate import may
 from pledge.people.models import OptOut, OptOutKind, Organization
 from pledge.people.optouts import opted_out, standing
@@ -91,6 +94,8 @@ def organizations_identified(*, actor, days: int = 30) -> list[Identified]:
     access_require(actor, "view_aggregates")
     if identification_unavailable():
         return []
+    # PIPL Art. 55: refused (AssessmentRequired, saying why) without a current assessment.
+    assessment_require(ORGANISATION_IDENTIFICATION, actor=actor)
     opted = standing(OptOut.objects.filter(organization=OuterRef("pk"), kind=IDENTIFICATION))
     declared = [
         (organization, [ipaddress.ip_network(n) for n in organization.networks])

@@ -39,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "view_aggregates",
         "view_audit_log",
         "import_people",
+        "manage_assessments",  # about processings, not people (PIPL Art. 55)
     },
     Role.PRIVACY_OFFICER: {
         "view_person",
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "view_disclosures",
         "view_audit_log",
         "export_people",
+        "manage_assessments",
     },
     Role.SALES_EXPERT: {"work_own_leads"},
     Role.MARKETING: {"view_aggregates", "manage_lists"},
@@ -74,7 +76,10 @@ def roles_sync(**kwargs) -> None:
     with transaction.atomic():
         for role, codenames in ROLE_PERMISSIONS.items():
             group, _ = Group.objects.get_or_create(name=role)
-            group.permissions.set([permissions[codename] for codename in codenames])
+            # A permission a later migration adds is given once that migration has run.
+            group.permissions.set(
+                [permissions[codename] for codename in codenames if codename in permissions]
+            )
 
 
 def has_access(actor, permission: str) -> bool:

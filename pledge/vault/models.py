@@ -90,6 +90,7 @@ class Access(models.Model):
             ("manage_staff", "Create staff accounts and give roles"),
             ("export_people", "Export many people's data at once"),
             ("import_people", "Import people from files"),
+            ("manage_assessments", "Write impact assessments of processings (PIPL Art. 55)"),
         ]
 
     def __str__(self):

@@ -133,6 +133,7 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
         "notices/<uuid:public_id>": f"notices/{notice.public_id}",
         "inbox/<uuid:public_id>": f"inbox/{inbound.public_id}",
         "<str:language>": "en",
+        "<path:processing>": "organisation_identification",  # a processing to assess
         "<int:expert_id>": expert.pk,
         "<int:user_id>": administrator.pk,
     }

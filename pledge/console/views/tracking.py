@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 
 from pledge.console.decorators import staff_view
@@ -27,10 +28,14 @@ def aggregates_view(request):
 def identified_view(request):
     """Organisations whose public networks visited (P15); organisations only, never people."""
     days = days_asked(request)
+    try:
+        identified, unavailable = organizations_identified(actor=request.actor, days=days), ""
+    except ValidationError as refused:  # no current impact assessment: the page says why
+        identified, unavailable = [], " ".join(refused.messages)
     context = {
         "days": days,
-        "identified": organizations_identified(actor=request.actor, days=days),
-        "unavailable": identification_unavailable(),
+        "identified": identified,
+        "unavailable": identification_unavailable() or unavailable,
     }
     return render(request, "console/identified.html", context)
 

@@ -14,7 +14,12 @@ from pledge.tracking.identification import organization_networks_set, organizati
 from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
+# Identification here has a current impact assessment (PIPL Art. 55; pledge/conftest.py).
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english", "impact_assessments"),
+    pytest.mark.clock,
+]
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pledge.inventory.fides import fides_manifest, fides_validate
-from pledge.inventory.loader import site_load
+from pledge.inventory.gaps import inventory_gaps
+from pledge.inventory.lines import TomlLines
+from pledge.inventory.loader import place, site_load
 from pledge.inventory.problems import InventoryError
 
 
@@ -71,6 +73,14 @@ class Command(BaseCommand):
             + ", ".join(site.texts["privacy"])
             + "."
         )
+        # Valid, but empty where the law asks the policy to say something: warned, not refused.
+        lines = TomlLines(site.source)
+        for gap in inventory_gaps(inventory):
+            gap = place(gap, site.inventory_path, lines)
+            self.stdout.write(
+                self.style.WARNING(f"Warning: {gap.location}: ({gap.code}) {gap.message}")
+            )
+            self.stdout.write(f"    Fix: {gap.fix}")
 
     def export(self, output: str | None, language: str):
         try:
