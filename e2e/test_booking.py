@@ -17,9 +17,9 @@ def test_a_demo_request_is_booked_with_an_invite_in_both_inboxes(
     server, page, context_of, inbox, staff_login
 ):
     page.goto(server.url + "/en/demo/")
-    page.get_by_label("Name").fill("Maya Lin")
-    page.get_by_label("Email address").fill("maya.lin@e2e-booking.cn")
-    page.get_by_label("Company").fill("Lin Design")
+    page.get_by_label("Name", exact=True).fill("Maya Lin")
+    page.get_by_label("Email address", exact=True).fill("maya.lin@e2e-booking.cn")
+    page.get_by_label("Company", exact=True).fill("Lin Design")
     page.get_by_label("Online").check()
     page.get_by_label("Weekday afternoons (13:00\u201318:00)").check()
     page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from pledge.intake.uploads import UploadRefused, upload_check
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection, FormField
+from pledge.inventory.taxonomy import within
 from pledge.people.values import validate_name, validate_phone, validate_single_line
 
 DEFAULT_MAX_LENGTH = {"text": 200, "phone": 30, "textarea": 5000, "datetime_preferences": 1000}
@@ -54,9 +55,13 @@ def django_field(declared: FormField) -> forms.Field:
     if widget == "checkbox":
         # P17: a consent box is never ticked in advance, and its label is the exact text that
         # the consent record keeps as proof.
-        if declared.consent and declared.consent_text:
-            common["label"] = declared.consent_text
-        return forms.BooleanField(**common)
+        if declared.consent:
+            if declared.consent_text:
+                common["label"] = declared.consent_text
+            box = forms.BooleanField(**common)
+            box.consent_box = True  # shown apart, among the visitor's own choices
+            return box
+        return forms.BooleanField(initial=declared.checked, **common)
     if widget == "file":
         accept = ",".join(declared.accept)
         return forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": accept}), **common)
@@ -98,8 +103,19 @@ class DeclaredForm(forms.Form):
 
     collection: Collection
 
+    @property
+    def request_fields(self):
+        """The fields of the request itself, in declared order (the page shows them first)."""
+        return [field for field in self if not getattr(field.field, "consent_box", False)]
+
+    @property
+    def consent_boxes(self):
+        """The separate consent boxes (PIPL Art. 14), each optional and unticked (P17)."""
+        return [field for field in self if getattr(field.field, "consent_box", False)]
+
     def clean(self):
         cleaned = super().clean()
+        self.sensitive_check(cleaned)
         wanted = self.collection.at_least_one_of
         if wanted and not any(cleaned.get(key) for key in wanted):
             names = ", ".join(str(self.collection.field(key).label) for key in wanted)
@@ -119,6 +135,34 @@ class DeclaredForm(forms.Form):
                 except ValidationError as error:
                     self.add_error(declared.key, error)
         return cleaned
+
+    def sensitive_check(self, cleaned: dict) -> None:
+        """PIPL Art. 29: an answer of a sensitive category is taken only with its own box ticked;
+        left empty, the request goes ahead without it."""
+        inventory = current_inventory()
+        sensitive = [
+            key for key, category in inventory.data_categories.items() if category.sensitive
+        ]
+        if not sensitive:
+            return
+        ticked = {
+            subject
+            for declared in self.collection.consent_fields
+            if cleaned.get(declared.key)
+            for subject in declared.consent_subjects
+        }
+        for declared in self.collection.field_list:
+            if declared.consent or cleaned.get(declared.key) in (None, "", [], ()):
+                continue
+            needed = [key for key in sensitive if within(declared.category, [key])]
+            if any(f"sensitive:{key}" not in ticked for key in needed):
+                self.add_error(
+                    declared.key,
+                    _(
+                        "This is sensitive personal information: tick the box agreeing to it, "
+                        "or leave it empty and we answer your request without it."
+                    ),
+                )
 
 
 def form_class(form_key: str) -> type[DeclaredForm]:

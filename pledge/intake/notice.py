@@ -39,5 +39,7 @@ def collection_notice(collection: Collection) -> Notice:
             (declared.retention_days for declared in collection.field_list), default=0
         ),
         policy_version=version,
-        submission_text=submission_notice_text(get_language(), version.number if version else None),
+        submission_text=submission_notice_text(
+            get_language(), version.number if version else None, collection
+        ),
     )

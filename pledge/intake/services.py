@@ -214,50 +214,83 @@ def files_store(*, submission: Submission, collection: Collection, cleaned: dict
             )
 
 
-def submission_notice_text(language: str, policy_version: int | None) -> str:
-    """The sentence every form shows above its button, in the visitor's language (P25)."""
+def submission_notice_text(
+    language: str, policy_version: int | None, collection: Collection | None = None
+) -> str:
+    """The sentence every form shows above its button, in the visitor's language (P25), and the
+    words its consent to the request is recorded with: it names the purposes sending the form is
+    consent to (PIPL Art. 14), and says that anything more has its own box."""
     with translation.override(language):
-        return translation.gettext(
-            "Sending this form means your information is processed under our privacy policy, "
-            "version %(number)s."
-        ) % {"number": policy_version}
+        inventory = current_inventory()
+        uses = [
+            str(inventory.use(use).name)
+            for use in (collection.request_purposes if collection is not None else ())
+            if use in inventory.uses
+        ]
+        if not uses:
+            return translation.gettext(
+                "Sending this form means your information is processed under our privacy "
+                "policy, version %(number)s."
+            ) % {"number": policy_version}
+        values = {
+            "purposes": translation.gettext("; ").join(uses),
+            "number": policy_version,
+        }
+        if not collection.consent_fields:
+            return (
+                translation.gettext(
+                    "Sending this form means you agree that we use your information for: "
+                    "%(purposes)s, under our privacy policy, version %(number)s."
+                )
+                % values
+            )
+        return (
+            translation.gettext(
+                "Sending this form means you agree that we use your information for: %(purposes)s, "
+                "under our privacy policy, version %(number)s. Anything more is asked with its own "
+                "box, which only you tick; we answer your request whether or not you tick any."
+            )
+            % values
+        )
 
 
 def consents_record(
     *, person, collection: Collection, cleaned: dict, language: str, method: str, policy_version
 ) -> None:
-    """P17, P25: what the visitor agreed to, each with the exact words they saw.
+    """P17, P25, PIPL Art. 14: what the visitor agreed to, each with the exact words they saw.
 
-    Sending the form, after its notice, is consent to the form's declared purposes whose legal
-    basis is consent; each ticked consent box is consent to its own purposes.
+    Sending the form, after its notice, is consent only to answering the request: the form's
+    ``request_purposes`` whose legal basis is consent, recorded with the notice's words. Anything
+    else that needs consent (sales follow-up, sharing with an affiliate, a recipient abroad,
+    sensitive information) is consent only from its own ticked box, recorded with that box's
+    words under its subject; an unticked box records nothing and the request is answered all the
+    same. A guardian's confirmation (P19) records both as the guardian's.
     """
     inventory = current_inventory()
-    # Purposes of the answers themselves; a consent box's purposes need the box ticked.
-    answered = dict.fromkeys(
-        use
-        for declared in collection.field_list
-        if not declared.consent
-        for use in declared.purposes
+    sent = (
+        ConsentMethod.GUARDIAN
+        if method == ConsentMethod.GUARDIAN
+        else ConsentMethod.FORM_SUBMISSION
     )
-    for use in answered:
+    for use in collection.request_purposes:
         if use in inventory.uses and inventory.use(use).legal_basis == "consent":
             consent_record(
                 person=person,
                 subject=use,
                 granted=True,
-                text=submission_notice_text(language, policy_version),
+                text=submission_notice_text(language, policy_version, collection),
                 language=language,
-                method=ConsentMethod.FORM_SUBMISSION,
+                method=sent,
                 actor=VISITOR,
                 form=collection.key,
                 policy_version=policy_version,
             )
     for declared in collection.consent_fields:
         if declared.widget == "checkbox" and cleaned.get(declared.key):
-            for use in declared.purposes:
+            for subject in declared.consent_subjects:
                 consent_record(
                     person=person,
-                    subject=use,
+                    subject=subject,
                     granted=True,
                     text=declared.consent_text.get(language),
                     language=language,
@@ -387,6 +420,23 @@ def guardian_pending_find(token: str) -> GuardianPending | None:
     return GuardianPending.objects.filter(
         token_hash=link_token_hash(token), expires_at__gt=timezone.now()
     ).first()
+
+
+def guardian_agreements(pending: GuardianPending) -> list[str]:
+    """What a guardian agrees to beyond the answers they read: the form's notice, then the words
+    of each box the minor ticked, exactly as ``guardian_confirm`` records them (P17, P19)."""
+    collection = current_inventory().form(pending.form)
+    version = policy_in_force()
+    language = pending.language
+    ticked = set(pending.payload.get("consents", ()))
+    return [
+        submission_notice_text(language, version.number if version else None, collection),
+        *(
+            declared.consent_text.get(language)
+            for declared in collection.consent_fields
+            if declared.key in ticked and declared.consent_text is not None
+        ),
+    ]
 
 
 def guardian_confirm(*, pending: GuardianPending) -> Outcome:

@@ -23,7 +23,7 @@ from pledge.inventory.loader import current_inventory
 from pledge.mail.services import mail_send
 from pledge.meetings.invites import invite_ics
 from pledge.meetings.models import Expert, Lead, LeadStatus, Meeting, MeetingMode, MeetingStatus
-from pledge.people.gate import may
+from pledge.people.gate import Decision, may
 from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.tokens import link_token, link_token_hash
@@ -112,12 +112,37 @@ def lead_slots(lead: Lead, *, exclude: Meeting | None = None) -> tuple[list[Slot
     return (fitting, True) if fitting else (slots, False)
 
 
+def request_answer_allowed(lead: Lead) -> Decision:
+    """Whether we may contact the lead's person to answer the request they sent (P11, P25).
+
+    Arranging the demo they asked for answers their request: it needs the purposes their form
+    declares for that (``request_purposes``, what sending it was consent to, PIPL Art. 14), never
+    consent to sales follow-up, which contacting them beyond the request needs (``"sales"``).
+    Do-not-contact, of the person or their organisation, stops it as it stops every contact (P01).
+    """
+    person = lead.person
+    if person.do_not_contact:
+        return Decision(False, _("the person asked not to be contacted (P01)"))
+    if person.organization_id and person.organization.do_not_contact:
+        return Decision(False, _("the person's organisation asked not to be contacted (P01)"))
+    collection = current_inventory().forms.get(lead.form)
+    purposes = collection.request_purposes if collection is not None else ()
+    if not purposes:
+        return Decision(False, _("the form declares no purpose for answering its request"))
+    for use in purposes:
+        decision = may(person, use)
+        if not decision:
+            return decision
+    return decision
+
+
 def booking_invitation_send(*, lead: Lead) -> bool:
-    """Email the visitor their private booking link, if an expert has their lead (P25).
+    """Email the visitor their private booking link, if an expert has their lead (P25): the
+    demo they asked for, so their request's purposes allow it, not a sales consent.
 
     A person or organisation on do-not-contact gets nothing (P01): staff see it on the lead.
     """
-    if lead.owner is None or not may(lead.person, "sales"):
+    if lead.owner is None or not request_answer_allowed(lead):
         return False
     token, lead.booking_token_hash = link_token()
     lead.save(update_fields=["booking_token_hash"])
@@ -141,7 +166,7 @@ def booking_invitation_resend(*, lead: Lead, actor) -> None:
     lead_access_check(lead, actor)
     if lead.owner is None:
         raise ValidationError(_("Assign an expert first: the link offers that expert's hours."))
-    decision = may(lead.person, "sales")
+    decision = request_answer_allowed(lead)
     if not decision:
         raise ValidationError(
             _("No link was sent: %(reason)s. Clear do-not-contact first if they ask again.")
@@ -320,7 +345,7 @@ def meetings_remind(*, now: datetime | None = None) -> int:
             meeting = Meeting.objects.select_related("lead__person", "expert__user").get(
                 pk=meeting_id
             )
-            if may(meeting.lead.person, "sales"):
+            if request_answer_allowed(meeting.lead):  # the demo they booked: their request
                 invites_send(meeting, kind="meeting_reminder", method="REQUEST")
                 sent += 1
     return sent

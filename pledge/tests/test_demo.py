@@ -55,3 +55,29 @@ def test_demo_has_a_privacy_officer_with_a_case_to_work():
     assert officer.check_password(password) and officer.has_perm("vault.manage_cases")
     case = Case.objects.get()
     assert case.kind == "complaint" and case.channel == "email"
+
+
+@pytest.mark.django_db
+def test_demo_people_show_consent_to_the_request_and_separate_consents():
+    """PIPL Art. 14: one sample ticked every box, one only sales follow-up, one none."""
+    from pledge.people.gate import may
+    from pledge.people.models import Consent
+    from pledge.people.services import person_find_by_email
+
+    run_demo()
+    ticked_all = person_find_by_email("wang.fang@example-logistics.cn")
+    sales_only = person_find_by_email("zhao.lei@example-soft.cn")
+    none = person_find_by_email("daniel.ho@example-retail.com")
+    support = "essential.service.operations.support"
+
+    def subjects(person):
+        return set(
+            Consent.objects.filter(
+                person=person, form__in=["demo", "interest", "contact"]
+            ).values_list("subject", flat=True)
+        )
+
+    assert subjects(ticked_all) == {support, "sales", "share:group"}
+    assert subjects(sales_only) == {support, "sales"}
+    assert subjects(none) == {support}
+    assert may(sales_only, "sales") and not may(none, "sales")

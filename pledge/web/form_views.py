@@ -9,6 +9,7 @@ from pledge.intake.defence import defence_context
 from pledge.intake.forms import form_class
 from pledge.intake.notice import collection_notice
 from pledge.intake.services import (
+    guardian_agreements,
     guardian_confirm,
     guardian_pending_find,
     submission_receive,
@@ -96,7 +97,12 @@ def guardian(request, token: str):
     return render(
         request,
         "web/forms/guardian.html",
-        {"collection": form_cls.collection, "answers": answers, "pending": pending},
+        {
+            "collection": form_cls.collection,
+            "answers": answers,
+            "agreements": guardian_agreements(pending),
+            "pending": pending,
+        },
     )
 
 

@@ -34,6 +34,17 @@ def subject_name(subject: str) -> str:
         return str(inventory.mailing_list(subject[5:]).name)
     if subject in inventory.uses:
         return str(inventory.use(subject).name)
+    # The separate consents of the forms' boxes (PIPL Art. 23, 29, 39).
+    kind, _colon, key = subject.partition(":")
+    recipient = inventory.affiliates.get(key) if kind == "share" else None
+    if recipient is not None:
+        return _("Sharing with %(recipient)s") % {"recipient": recipient.name}
+    if kind == "abroad":
+        recipient = inventory.processors.get(key) or inventory.affiliates.get(key)
+        if recipient is not None:
+            return _("Sending to %(recipient)s, abroad") % {"recipient": recipient.name}
+    if kind == "sensitive" and key in inventory.data_categories:
+        return _("Sensitive information: %(category)s") % {"category": inventory.category(key).name}
     return subject
 
 

@@ -148,20 +148,23 @@ def test_an_unticked_consent_records_nothing(client):
     assert not Consent.objects.filter(subject="marketing.communications.email").exists()
 
 
-def test_sending_a_form_is_consent_to_its_declared_purposes_with_the_notice_words(
+def test_sending_a_form_is_consent_only_to_answering_the_request_with_the_notice_words(
     client, published_policy
 ):
+    """PIPL Art. 14: no bundled consent. Sales follow-up needs its own box (test_consents.py)."""
     post(client, "/en/demo/", DEMO)
-    subjects = set(
-        Consent.objects.filter(method="form_submission").values_list("subject", flat=True)
-    )
-    assert subjects == {"sales", "essential.service.operations.support"}
-    consent = Consent.objects.filter(method="form_submission").first()
+    assert set(Consent.objects.values_list("subject", flat=True)) == {
+        "essential.service.operations.support"
+    }
+    consent = Consent.objects.get()
+    assert consent.method == "form_submission"
     assert consent.text == (
-        "Sending this form means your information is processed under our privacy policy, "
-        f"version {published_policy.number}."
+        "Sending this form means you agree that we use your information for: Answering your "
+        "requests and communicating with you, under our privacy policy, version "
+        f"{published_policy.number}. Anything more is asked with its own box, which only you "
+        "tick; we answer your request whether or not you tick any."
     )
-    assert consent.text in client.get("/en/demo/").content.decode()
+    assert html.escape(consent.text) in client.get("/en/demo/").content.decode()
 
 
 def test_feedback_is_stored_without_any_person_p20(client):

@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.conf import settings
 
 from pledge.inventory.rules.base import BaseRules
-from pledge.inventory.schema import CHOICE_WIDGETS, REQUEST_LOG_FIELDS, Collection
+from pledge.inventory.schema import CHOICE_WIDGETS, REQUEST_LOG_FIELDS, Collection, FormField
 from pledge.inventory.taxonomy import closest, within
 
 # Which purposes a cookie of each category may serve. A necessary cookie serves the site
@@ -85,6 +85,7 @@ class CollectionRules(BaseRules):
             self.check_choices(entry, field)
             self.check_file(entry, field)
             self.check_consent(entry, field)
+            self.check_consent_subject(entry, field)
             if (
                 not collection.links_to_person
                 and within(field.category, IDENTIFYING_CATEGORIES)
@@ -98,6 +99,9 @@ class CollectionRules(BaseRules):
                     "add `kept_apart = true` (kept separately, with its own short retention) or "
                     "remove the field.",
                 )
+        if is_form and collection.links_to_person:
+            self.check_request_purposes(name, collection)
+            self.check_separate_consents(name, collection)
 
     def check_choices(self, entry, field):
         if field.widget in CHOICE_WIDGETS:
@@ -176,6 +180,185 @@ class CollectionRules(BaseRules):
                 "add `consent = true`, or remove consent_text.",
                 "consent_text",
             )
+        if field.consent and field.checked:
+            self.add(
+                "E024",
+                entry,
+                "a consent box ticked in advance is no consent: the visitor must tick it "
+                "themselves (P17, PIPL Art. 14).",
+                "remove `checked = true`.",
+                "checked",
+            )
+
+    # --- Separate consent (PIPL Art. 14, 23, 29, 39) ---------------------------------------
+
+    def abroad_recipients(self) -> dict:
+        """Processors and affiliates processing the data outside the organisation's country."""
+        home = self.inventory.organization.country
+        return {
+            key: recipient
+            for recipients in (self.inventory.processors, self.inventory.affiliates)
+            for key, recipient in recipients.items()
+            if recipient.country != home
+        }
+
+    def check_consent_subject(self, entry, field: FormField):
+        """A box's subject names something declared: a use, an affiliate (share:), a recipient
+        abroad (abroad:) or a sensitive category (sensitive:)."""
+        subject = field.consent_subject
+        if subject is None:
+            return
+        if not field.consent or field.widget != "checkbox":
+            self.add(
+                "E024",
+                entry,
+                "consent_subject belongs to a consent box, and this field is not one.",
+                'add `consent = true` and `widget = "checkbox"`, or remove consent_subject.',
+                "consent_subject",
+            )
+            return
+        kind, _, key = subject.partition(":")
+        inventory = self.inventory
+        if not key:
+            if subject not in inventory.uses:
+                self.add(
+                    "E028",
+                    entry,
+                    f"consent_subject = '{subject}' is not a use declared under [uses].",
+                    'name a declared use, e.g. "sales", or "share:<affiliate>", '
+                    '"abroad:<recipient>", "sensitive:<category>".',
+                    "consent_subject",
+                )
+            elif subject not in field.purposes:
+                self.add(
+                    "E028",
+                    entry,
+                    f"the box is consent to '{subject}', which is not one of its purposes.",
+                    f'add "{subject}" to its purposes.',
+                    "consent_subject",
+                )
+        elif kind == "share":
+            if key not in inventory.affiliates:
+                self.add(
+                    "E028",
+                    entry,
+                    f"consent_subject = '{subject}' names no [affiliates.{key}].",
+                    "name a declared affiliate: "
+                    + (", ".join(f"share:{k}" for k in inventory.affiliates) or "there is none")
+                    + ".",
+                    "consent_subject",
+                )
+        elif kind == "abroad":
+            declared = key in inventory.processors or key in inventory.affiliates
+            if not declared:
+                self.add(
+                    "E028",
+                    entry,
+                    f"consent_subject = '{subject}' names no processor or affiliate.",
+                    "name a declared recipient whose country differs from [organisation]'s.",
+                    "consent_subject",
+                )
+            elif key not in self.abroad_recipients():
+                self.add(
+                    "E028",
+                    entry,
+                    f"consent_subject = '{subject}' names a recipient in "
+                    f"{inventory.organization.country}, the organisation's own country: there is "
+                    "no transfer abroad to agree to.",
+                    "remove the box, or set the recipient's real `country`.",
+                    "consent_subject",
+                )
+        elif kind == "sensitive":
+            category = inventory.data_categories.get(key)
+            if category is None or not category.sensitive:
+                self.add(
+                    "E028",
+                    entry,
+                    f"consent_subject = '{subject}' names no category declared "
+                    "`sensitive = true` under [data_categories].",
+                    f'declare [data_categories."{key}"] with `sensitive = true`, or name one '
+                    "that is.",
+                    "consent_subject",
+                )
+        else:
+            self.add(
+                "E028",
+                entry,
+                f"consent_subject = '{subject}' is not something a person can agree to here.",
+                'use a declared use ("sales"), "share:<affiliate>", "abroad:<recipient>" or '
+                '"sensitive:<category>".',
+                "consent_subject",
+            )
+
+    def check_request_purposes(self, name, collection: Collection):
+        """What sending the form is consent to: purposes its answers serve (PIPL Art. 14)."""
+        if not collection.request_purposes:
+            return
+        self.check_uses(name, collection.request_purposes, "request_purposes")
+        answered = {
+            use for field in collection.field_list if not field.consent for use in field.purposes
+        }
+        for use in collection.request_purposes:
+            if use in self.inventory.uses and use not in answered:
+                self.add(
+                    "E028",
+                    name,
+                    f"request_purposes names '{use}', which none of its fields is collected for.",
+                    "name purposes of its own fields: sending the form answers only its request.",
+                    "request_purposes",
+                )
+
+    def check_separate_consents(self, name, collection: Collection):
+        """No bundled consent (PIPL Art. 14, 29): a purpose needing consent beyond the request
+        has its own box, and so does each sensitive category the form collects."""
+        boxes = {
+            subject for field in collection.consent_fields for subject in field.consent_subjects
+        }
+        covered = set(collection.request_purposes) | boxes
+        for field in collection.field_list:
+            if field.consent:
+                continue
+            entry = f"{name}.fields.{field.key}"
+            for use in field.purposes:
+                declared = self.inventory.uses.get(use)
+                if (
+                    declared is not None
+                    and declared.legal_basis == "consent"
+                    and use not in covered
+                ):
+                    self.add(
+                        "E029",
+                        entry,
+                        f"it is collected for '{use}', which needs consent, but sending the form "
+                        "is not consent to it (request_purposes) and no box of the form asks "
+                        "for it: it could never be used.",
+                        f'add a consent box with consent_subject = "{use}", or add it to the '
+                        "form's request_purposes if answering the request needs it.",
+                        "purposes",
+                    )
+                    covered.add(use)  # one problem per purpose and form
+            for key, category in self.inventory.data_categories.items():
+                if not category.sensitive or not within(field.category, [key]):
+                    continue
+                if f"sensitive:{key}" not in boxes:
+                    self.add(
+                        "E029",
+                        entry,
+                        f"it collects '{field.category}', sensitive personal information, "
+                        "without a separate consent box for it (PIPL Art. 29).",
+                        f'add a consent box with consent_subject = "sensitive:{key}" and the '
+                        "exact words the visitor agrees to.",
+                        "category",
+                    )
+                if field.required:
+                    self.add(
+                        "E024",
+                        entry,
+                        "a required field of sensitive personal information forces its consent: "
+                        "refusing the box must leave the request answerable.",
+                        "set `required = false`.",
+                        "required",
+                    )
 
     # --- Cookies ----------------------------------------------------------------------------
 

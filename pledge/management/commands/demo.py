@@ -3,7 +3,8 @@
 It publishes version 1 of the privacy and cookie policies when none is published yet,
 creates the staff administrator, two sales experts with their weekly availability, a privacy
 officer and a marketer, sends three sample requests through the real forms' services (so they
-appear as leads), enters a complaint as a case, signs two people up to the newsletter, and prints the staff passwords once; running it again changes
+appear as leads; one ticks every separate consent box of its form, one only sales follow-up, one
+none, so a person's consents show both what sending a form agreed to and each box), enters a complaint as a case, signs two people up to the newsletter, and prints the staff passwords once; running it again changes
 nothing (``--reset-password`` prints a new password for the administrator).
 """
 
@@ -178,10 +179,20 @@ class Command(BaseCommand):
         )
 
     def sample_requests(self):
-        """Three visitors' requests, through the same path a real post takes."""
+        """Three visitors' requests, through the same path a real post takes: the demo ticks
+        every separate consent box its form has (sales follow-up, sharing, abroad), the contact
+        only sales follow-up, the interest none (sending it consents to the request alone)."""
         from pledge.intake.defence import SUM_FIELD, SUM_TOKEN_FIELD, sum_issue
         from pledge.intake.services import submission_receive
 
+        def boxes(form_key: str, wanted) -> dict:
+            return {
+                declared.key: "on"
+                for declared in current_inventory().form(form_key).consent_fields
+                if declared.widget == "checkbox" and wanted(declared.consent_subject or "")
+            }
+
+        separate = boxes("demo", lambda subject: subject == "sales" or ":" in subject)
         samples = (
             (
                 "demo",
@@ -194,6 +205,7 @@ class Command(BaseCommand):
                     "meeting_mode": "online",
                     "preferred_times": ["weekday_morning"],
                     "interests": "客户管理和服务台",
+                    **separate,
                 },
             ),
             (
@@ -217,6 +229,7 @@ class Command(BaseCommand):
                     "subject": "分销合作",
                     "message": "我们希望在华南地区分销贵公司的产品。",
                     "inquiry_type": "distributor",
+                    **boxes("contact", lambda subject: subject == "sales"),
                 },
             ),
         )

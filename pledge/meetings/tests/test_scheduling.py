@@ -301,3 +301,45 @@ def test_an_experts_name_and_address_stay_on_one_line_i5(expert):
     assert set(refused.value.message_dict) == {"display_name", "office_address"}
     expert.refresh_from_db()
     assert expert.display_name == "Sam"
+
+
+# --- The demo answers the visitor's request: no sales consent needed (PIPL Art. 14) ----------
+
+
+def test_a_demo_asked_for_without_sales_consent_is_invited_booked_and_reminded(
+    client, policy, expert
+):
+    from pledge.people.gate import may
+
+    lead = request_demo(client, "no-sales@example-co.cn")  # no box ticked
+    assert not may(lead.person, "sales")
+    assert Message.objects.filter(kind="booking_invitation", person=lead.person).count() == 1
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
+    assert meetings_remind(now=meeting.starts_at - timedelta(hours=20)) == 1
+
+
+def test_withdrawing_consent_to_the_request_stops_its_invitations_and_reminders(
+    client, client_for, policy, expert
+):
+    from pledge.people.services import consent_record
+
+    lead = request_demo(client, "withdrawn@example-co.cn", sales_follow_up="on")
+    meeting = meeting_book(
+        lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("test")
+    )
+    consent_record(
+        person=lead.person,
+        subject="essential.service.operations.support",
+        granted=False,
+        text="I withdraw my consent: Answering your requests and communicating with you",
+        language="en",
+        method="portal",
+        actor=Actor.system("test"),
+    )
+    response = client_for(expert.user).post(
+        f"/en/console/leads/{lead.public_id}/", {"action": "invite"}
+    )
+    assert response.status_code == 400 and "No link was sent" in response.content.decode()
+    assert meetings_remind(now=meeting.starts_at - timedelta(hours=20)) == 0  # sales is no key
