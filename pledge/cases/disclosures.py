@@ -1,9 +1,14 @@
 """The disclosure log: personal data that leaves the organisation, and only as the inventory allows it.
 
 - A share with a declared processor (P12) or affiliate (P14) is a CSV holding only the columns
-  the recipient's declared categories allow, of the people the purpose gate lets it use for one
-  of its declared purposes; people who opted out of affiliate sharing are never in an
-  affiliate's file. Every person in the file gets a ``Disclosure`` row, one ``batch`` per file.
+  the recipient's declared categories allow, of the people the gate lets it receive
+  (``gate.share_audience``: the purpose gate for one of its declared purposes, the P14 opt-out,
+  the separate consents to another handler and to a recipient abroad, and P23: for data
+  collected under an earlier version, the recipient and each category must have been declared
+  then too). A person whose version allowed fewer of the file's columns gets those cells empty
+  rather than being left out: what both versions allow still reaches the recipient, and
+  nothing more. Every person in the file gets a ``Disclosure`` row naming the categories their
+  row holds, one ``batch`` per file.
 - Anything else leaves only on a legal basis (law, court order, rights, safety, liability:
   P12, P16), with the document it answers, one person at a time. "Sale" is not a basis.
 
@@ -16,15 +21,16 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pledge.cases.models import LEGAL_BASES, Disclosure, DisclosureBasis
 from pledge.cases.providers import recipient_named
 from pledge.csvfiles import csv_text
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Recipient
-from pledge.people.gate import may
-from pledge.people.models import OptOutKind, Person
-from pledge.people.optouts import people_not_opted_out
+from pledge.people import gate
+from pledge.people.assessments import recipient_assessments_require
+from pledge.people.models import Person
 from pledge.people.values import phone_valid
 from pledge.vault.access import access_require
 from pledge.vault.audit import actor_label, audit_record
@@ -44,27 +50,90 @@ COLUMNS = {
 TYPED_COLUMNS = {"phone": phone_valid}
 
 
+# Why a share left people out: the gate's codes (stored in the audit entry) as people read them.
+LEFT_OUT_LABELS = {
+    gate.OPTED_OUT: gettext_lazy("opted out of sharing with affiliates"),
+    gate.RECIPIENT_NOT_DECLARED: gettext_lazy(
+        "collected under a policy version that did not name this recipient"
+    ),
+    gate.NO_CATEGORIES: gettext_lazy(
+        "collected under a policy version that allowed none of the file's columns for this "
+        "recipient"
+    ),
+    gate.NO_SHARE_CONSENT: gettext_lazy("no separate consent to sharing with this affiliate"),
+    gate.NO_ABROAD_CONSENT: gettext_lazy("no separate consent to this recipient abroad"),
+    gate.PURPOSE_REFUSED: gettext_lazy("their data may not be used for the recipient's purposes"),
+    gate.RECIPIENT_UNDECLARED: gettext_lazy("the recipient is no longer declared"),
+}
+# Chunks of people read for a file (a query per chunk, never per person).
+READ_CHUNK = 2000
+
+
 @dataclass
 class Share:
-    """A file for a recipient: which columns, for whom, and who was left out and why."""
+    """A file for a recipient: which columns, for whom (and which of the columns for each, P23),
+    and who was left out and why (``left_out``: the gate's codes and their counts)."""
 
     key: str
     recipient: Recipient
     basis: str
     categories: list[str]
     people: list[Person]
-    opted_out: int
-    not_allowed: int
+    person_categories: dict[int, tuple[str, ...]]
+    left_out: dict[str, int]
 
     @property
     def columns(self) -> list[str]:
         return [COLUMNS[category][0] for category in self.categories]
 
+    @property
+    def opted_out(self) -> int:
+        return self.left_out.get(gate.OPTED_OUT, 0)
+
+    @property
+    def not_allowed(self) -> int:
+        """Left out for any reason other than the P14 opt-out."""
+        return sum(self.left_out.values()) - self.opted_out
+
+    def left_out_labels(self) -> dict[str, int]:
+        """Who was left out, by reason as the reader reads it (the active language)."""
+        return {
+            str(LEFT_OUT_LABELS.get(code, code)): count
+            for code, count in self.left_out.items()
+            if count
+        }
+
+    def summary(self) -> str:
+        """One sentence for the page and the command: how many, which columns, who was left
+        out and why, in the active language."""
+        sentence = ngettext(
+            "%(count)s person, columns %(columns)s.",
+            "%(count)s people, columns %(columns)s.",
+            len(self.people),
+        ) % {"count": len(self.people), "columns": ", ".join(self.columns)}
+        reasons = self.left_out_labels()
+        if reasons:
+            sentence += " " + _("Left out: %(reasons)s.") % {
+                "reasons": _("; ").join(f"{label}: {count}" for label, count in reasons.items())
+            }
+        return sentence
+
+    def categories_of(self, person: Person) -> list[str]:
+        """The file's categories this person's row holds: those declared for the recipient
+        both now and in the policy version their data is held under (P23)."""
+        allowed = self.person_categories.get(person.pk, ())
+        return [category for category in self.categories if category in allowed]
+
     def csv(self) -> str:
-        records = [
-            {COLUMNS[category][0]: COLUMNS[category][1](person) for category in self.categories}
-            for person in self.people
-        ]
+        records = []
+        for person in self.people:
+            held = self.categories_of(person)
+            records.append(
+                {
+                    COLUMNS[category][0]: COLUMNS[category][1](person) if category in held else ""
+                    for category in self.categories
+                }
+            )
         return csv_text(records, columns=self.columns, typed=TYPED_COLUMNS)
 
 
@@ -86,6 +155,7 @@ def share_plan(*, key: str, actor) -> Share:
             % {"key": key, "keys": ", ".join(sorted(found))}
         )
     recipient, basis = found[key]
+    recipient_assessments_require(kind=basis, key=key, actor=actor)  # PIPL Art. 55
     categories = [category for category in recipient.categories if category in COLUMNS]
     if not categories:
         raise ValidationError(
@@ -93,19 +163,28 @@ def share_plan(*, key: str, actor) -> Share:
             % {"key": key}
         )
     people = Person.objects.select_related("organization").order_by("id")
-    everyone = people.count()
-    if basis == DisclosureBasis.AFFILIATE:
-        people = people_not_opted_out(people, OptOutKind.AFFILIATE_SHARING)
-    candidates = list(people)
-    allowed = [p for p in candidates if any(may(p, use) for use in recipient.purposes)]
+    allowed, left_out = gate.share_audience(people, key)
+    chosen = {
+        pk: held
+        for pk, held in sorted(allowed.items())
+        if any(category in held for category in categories)
+    }
+    if len(chosen) < len(allowed):  # P23: nothing of the file was declared for it then
+        left_out[gate.NO_CATEGORIES] = left_out.get(gate.NO_CATEGORIES, 0) + (
+            len(allowed) - len(chosen)
+        )
+    ids = list(chosen)
+    held_people = []
+    for start in range(0, len(ids), READ_CHUNK):
+        held_people += list(people.filter(pk__in=ids[start : start + READ_CHUNK]))
     return Share(
         key=key,
         recipient=recipient,
         basis=basis,
         categories=categories,
-        people=allowed,
-        opted_out=everyone - len(candidates),
-        not_allowed=len(candidates) - len(allowed),
+        people=held_people,
+        person_categories=chosen,
+        left_out=left_out,
     )
 
 
@@ -120,7 +199,7 @@ def share_export(*, key: str, actor) -> Share:
                 person=person,
                 recipient=key,
                 basis=share.basis,
-                categories=share.categories,
+                categories=share.categories_of(person),
                 reference=share.recipient.contract,
                 batch=batch,
                 actor_label=label,
@@ -137,6 +216,7 @@ def share_export(*, key: str, actor) -> Share:
                 "people": len(share.people),
                 "categories": share.categories,
                 "opted_out": share.opted_out,
+                "left_out": share.left_out,
             },
         )
     return share

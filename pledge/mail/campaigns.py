@@ -56,6 +56,7 @@ from pledge.mail.preferences import preference_token
 from pledge.mail.services import NotSent, email_send, sender_domain, single_line
 from pledge.mail.subscriptions import list_name, list_subject
 from pledge.people import gate
+from pledge.people.agreements import agreement_needed
 from pledge.people.models import Person
 from pledge.vault.access import access_require, has_access
 from pledge.vault.audit import actor_label, audit_record
@@ -81,6 +82,12 @@ NOTICE_KINDS = (CampaignKind.POLICY_NOTICE, CampaignKind.ACQUISITION_NOTICE)
 # Left in the rendered bodies and filled per recipient as the message leaves.
 UNSUBSCRIBE_PLACEHOLDER = "PLEDGE-UNSUBSCRIBE-URL"
 PREFERENCES_PLACEHOLDER = "PLEDGE-PREFERENCES-URL"
+# A policy notice's paragraph for the people whose data the new version would protect less
+# (P23): kept, with their link to agree, only in their copy; cut from everyone else's.
+AGREE_PLACEHOLDER = "PLEDGE-AGREE-URL"
+AGREE_START, AGREE_END = "PLEDGE-AGREE-START", "PLEDGE-AGREE-END"
+AGREE_BLOCK = re.compile(rf"(?:<p[^>]*>\s*)?{AGREE_START}.*?{AGREE_END}(?:\s*</p>)?\n*", re.DOTALL)
+AGREE_MARKERS = re.compile(rf"(?:<p[^>]*>\s*)?(?:{AGREE_START}|{AGREE_END})(?:\s*</p>)?\n*")
 
 # Why people were left out, as a campaign stores it (``Campaign.excluded``) and pages read it.
 UNSUBSCRIBED = "unsubscribed"
@@ -276,9 +283,14 @@ def markdown_text(source: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def placeholders_removed(text: str) -> str:
-    """Staff text cannot smuggle in a recipient's link."""
-    return text.replace(UNSUBSCRIBE_PLACEHOLDER, "").replace(PREFERENCES_PLACEHOLDER, "")
+def placeholders_removed(text: str, *, keep_agreement: bool = False) -> str:
+    """Staff text cannot smuggle in a recipient's link (only a policy notice, written from its
+    template and never by staff, keeps its paragraph asking to agree)."""
+    text = text.replace(UNSUBSCRIBE_PLACEHOLDER, "").replace(PREFERENCES_PLACEHOLDER, "")
+    if not keep_agreement:
+        for placeholder in (AGREE_PLACEHOLDER, AGREE_START, AGREE_END):
+            text = text.replace(placeholder, "")
+    return text
 
 
 def campaign_render(campaign: Campaign, language: str) -> Rendered:
@@ -291,7 +303,10 @@ def campaign_render(campaign: Campaign, language: str) -> Rendered:
     if language not in campaign.subject:
         language = settings.LANGUAGE_CODE
     site = current_site()
-    source = placeholders_removed(campaign.body.get(language, ""))
+    source = placeholders_removed(
+        campaign.body.get(language, ""),
+        keep_agreement=campaign.kind == CampaignKind.POLICY_NOTICE,
+    )
     notice = campaign.kind in NOTICE_KINDS
     with translation.override(language):
         name_of_list = "" if notice else list_name(campaign.list_key, language)
@@ -448,6 +463,10 @@ def campaign_test_send(*, campaign: Campaign, actor, to: str) -> int:
             PREFERENCES_PLACEHOLDER: settings.PLEDGE_SITE_URL
             + reverse("web:mail_preferences", args=["test"]),
         }
+        if campaign.kind == CampaignKind.POLICY_NOTICE:  # the test shows the paragraph to agree
+            links[AGREE_PLACEHOLDER] = settings.PLEDGE_SITE_URL + reverse(
+                "web:mail_policy_agree", args=[campaign.policy_version or 1, "test"]
+            )
         with translation.override(language):
             subject = _("[TEST]") + " " + rendered.subject
         email_send(
@@ -464,8 +483,13 @@ def campaign_test_send(*, campaign: Campaign, actor, to: str) -> int:
 
 
 def links_put(body: str, links: dict[str, str]) -> str:
-    for placeholder, url in links.items():
-        body = body.replace(placeholder, url)
+    # P23: the paragraph asking to agree stays only where there is a link to agree.
+    body = (
+        AGREE_MARKERS.sub("", body) if links.get(AGREE_PLACEHOLDER) else AGREE_BLOCK.sub("", body)
+    )
+    for placeholder in (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER, AGREE_PLACEHOLDER):
+        if placeholder in links:  # the placeholders only: the body's own words stay as written
+            body = body.replace(placeholder, links[placeholder])
     return body
 
 
@@ -662,13 +686,21 @@ def recipient_links(
     and the preference page, both opened by the same token (a notice shows only the second)."""
     token = preference_token(person, recipient=recipient_id, list_key=campaign.list_key)
     with translation.override(language):
-        return {
+        links = {
             UNSUBSCRIBE_PLACEHOLDER: settings.PLEDGE_SITE_URL
             + reverse("web:mail_unsubscribe", args=[token]),
             PREFERENCES_PLACEHOLDER: settings.PLEDGE_SITE_URL
             + reverse("web:mail_preferences", args=[token]),
             "token": token,
         }
+        # P23: the version protects this person's data less than the one it is held under, so
+        # it applies to them only if they agree: their copy links the page to do so.
+        number = campaign.policy_version
+        if campaign.kind == CampaignKind.POLICY_NOTICE and agreement_needed(person, number):
+            links[AGREE_PLACEHOLDER] = settings.PLEDGE_SITE_URL + reverse(
+                "web:mail_policy_agree", args=[number, token]
+            )
+        return links
 
 
 def recipient_headers(campaign: Campaign, recipient_id: int, links: dict[str, str]) -> dict:
@@ -946,6 +978,10 @@ def notice_policy(*, version_number: int, actor) -> Campaign:
             if older
             else "",
             "policy_url": lambda language: site_url_in(language, "web:privacy"),
+            # P23: the paragraph for those asked to agree (``links_put`` keeps or cuts it).
+            "agree_start": AGREE_START,
+            "agree_end": AGREE_END,
+            "agree_url": AGREE_PLACEHOLDER,
         },
     )
     with transaction.atomic():

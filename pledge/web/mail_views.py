@@ -1,4 +1,6 @@
-"""The links of every campaign and notice: one-click unsubscribe and the preference page (P13).
+"""The links of every campaign and notice: one-click unsubscribe and the preference page (P13),
+and, in a policy notice to someone whose data the new version protects less, the page to agree
+to it (P23, ``policy_agree_page``).
 
 No account and no password: the signed token in the path opens that person's email preferences
 only (``mail.preferences``). Like the portal, every page is ``no-store``, sends no referrer to
@@ -26,8 +28,13 @@ from pledge.mail.preferences import (
     unsubscribe_by_token,
 )
 from pledge.mail.subscriptions import list_name, lists_subscribed
+from pledge.people.agreements import policy_agree, policy_agreement
 from pledge.people.models import ConsentMethod
+from pledge.people.versions import person_version, version_inventory
+from pledge.vault.actors import Actor
 from pledge.web.portal_views import portal_page
+
+POLICY_AGREE = Actor.visitor("policy_agree")
 
 
 def link_invalid(request):
@@ -125,4 +132,38 @@ def preferences(request, token: str):
             "language_choices": settings.LANGUAGES,
             "current_language": form["language"].value(),
         },
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "POST"])
+def policy_agree_page(request, number: int, token: str):
+    """P23: the link of a policy notice to someone whose data version ``number`` would protect
+    less. A GET shows what would change for their data and one button; the POST records their
+    agreement with the words shown. Not agreeing changes nothing."""
+    preference = preference_find(token)
+    if preference is None:
+        return link_invalid(request)
+    if version_inventory(number) is None:
+        return render(request, "web/policy_agree.html", {"state": "unknown"}, status=404)
+    person = preference.person
+    language = get_language() or settings.LANGUAGE_CODE
+    agreement = policy_agreement(person, number, language)
+    if agreement is not None and request.method == "POST":
+        policy_agree(person=person, number=number, language=language, actor=POLICY_AGREE)
+        return redirect(f"{request.path}?done=1")
+    held_under = person_version(person)
+    if agreement is None:
+        state = "applies" if held_under is not None and held_under >= number else "nothing"
+        context = {
+            "state": state,
+            "number": number,
+            "held_under": held_under,
+            "thanks": request.GET.get("done") == "1" and state == "applies",
+        }
+        return render(request, "web/policy_agree.html", context)
+    return render(
+        request,
+        "web/policy_agree.html",
+        {"state": "ask", "number": number, "agreement": agreement},
     )

@@ -73,6 +73,12 @@ urlpatterns = [
     # Every campaign's and notice's links (P13, RFC 8058): the signed token in the path.
     path("mail/unsubscribe/<str:token>/", mail_views.unsubscribe, name="mail_unsubscribe"),
     path("mail/preferences/<str:token>/", mail_views.preferences, name="mail_preferences"),
+    # P23: agreeing to a policy version that protects data collected earlier less.
+    path(
+        "mail/policy/<int:number>/<str:token>/",
+        mail_views.policy_agree_page,
+        name="mail_policy_agree",
+    ),
     path(
         "account/register/",
         form_views.form_page,

@@ -12,13 +12,19 @@ from django.core.management import CommandError, call_command
 from pledge.cases.disclosures import disclosure_record, share_export
 from pledge.cases.models import Disclosure
 from pledge.inventory.services import policy_publish
-from pledge.people.models import OptOutChannel, OptOutKind, Organization
+from pledge.people.models import ConsentMethod, OptOutChannel, OptOutKind, Organization
 from pledge.people.optouts import opt_out_set
+from pledge.people.services import consent_record
 from pledge.people.tests.factories import demo_requester
 from pledge.vault.actors import Actor
 from pledge.vault.models import AuditEntry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock]
+# Every share here has a current impact assessment (PIPL Art. 55; pledge/conftest.py).
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english", "impact_assessments"),
+    pytest.mark.clock,
+]
 
 
 @pytest.fixture
@@ -45,6 +51,21 @@ def people():
 
 def rows(share) -> list[dict]:
     return list(csv.DictReader(io.StringIO(share.csv())))
+
+
+def share_consent(*people):
+    """The separate consent to disclosure to the affiliate (PIPL Art. 23), as a form records it."""
+    for person in people:
+        consent_record(
+            person=person,
+            subject="share:group",
+            granted=True,
+            text="I agree that Gonex may give my details to its affiliates.",
+            language="en",
+            method=ConsentMethod.FORM,
+            actor=Actor.system("test"),
+            policy_version=person.policy_version,
+        )
 
 
 def test_a_processor_file_holds_only_its_declared_categories_and_logs_each_person_p12(
@@ -75,6 +96,7 @@ def test_whoever_may_not_be_contacted_for_sales_is_left_out_p01(people, privacy_
 def test_an_affiliate_file_leaves_out_who_opted_out_of_affiliate_sharing_p14(
     people, privacy_officer
 ):
+    share_consent(people["ada"], people["bo"])
     opt_out_set(
         kind=OptOutKind.AFFILIATE_SHARING,
         actor=Actor.system("test"),
@@ -89,6 +111,7 @@ def test_an_affiliate_file_leaves_out_who_opted_out_of_affiliate_sharing_p14(
 
 
 def test_a_whole_organization_opting_out_empties_the_affiliate_file_p14(people, privacy_officer):
+    share_consent(people["ada"], people["bo"])
     opt_out_set(
         kind=OptOutKind.AFFILIATE_SHARING,
         actor=Actor.system("test"),

@@ -12,6 +12,7 @@ from pledge.cases.disclosures import (
     disclosures_log,
     recipients,
     share_export,
+    share_plan,
 )
 from pledge.cases.models import LEGAL_BASES, DisclosureBasis
 from pledge.console.decorators import staff_view
@@ -78,10 +79,19 @@ def disclosures(request):
         except ValidationError as invalid:
             error = " ".join(invalid.messages)
     can_view = has_access(request.actor, "view_disclosures")
+    can_share = has_access(request.actor, "export_people")
+    plan = None
+    if can_share and request.method == "GET" and request.GET.get("plan"):
+        # Who a file would hold and who it would leave out, by reason, before it is made.
+        try:
+            plan = share_plan(key=request.GET["plan"][:60], actor=request.actor)
+        except ValidationError as invalid:
+            error = " ".join(invalid.messages)
     context = {
         "log": disclosures_log(actor=request.actor) if can_view else None,
         "recipients": recipients(),
-        "can_share": has_access(request.actor, "export_people"),
+        "can_share": can_share,
+        "plan": plan,
         "form": form,
         "error": error,
     }

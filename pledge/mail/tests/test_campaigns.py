@@ -244,6 +244,18 @@ def test_the_person_gets_the_campaign_in_their_language(
     assert "/en/mail/preferences/" in english
 
 
+def test_the_text_stays_as_written_around_the_links(
+    mail_server, versions, django_capture_on_commit_callbacks
+):
+    """Only the link placeholders are filled in: a word of the text that happens to name a
+    link's parts (a token) is left as marketing wrote it."""
+    subscriber("en@example.cn", language="en")
+    body = {**TEXTS["body"], "en": "# Hello\n\nYour access token is in the app."}
+    start(draft(body=body), django_capture_on_commit_callbacks)
+    english = mail_server.to("en@example.cn")[0].get_body(("plain",)).get_content()
+    assert "Your access token is in the app." in english
+
+
 # --- Crashes, pause, cancel ----------------------------------------------------------------
 
 

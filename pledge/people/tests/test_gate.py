@@ -83,3 +83,32 @@ def test_a_use_declared_only_later_is_refused_for_older_data_p23(person, use_sit
     assert not decision and "(P23)" in decision.reason
     consent(person, "functional.service.personalize", version=2)
     assert may(person, "functional.service.personalize")
+
+
+def test_a_bundled_word_from_sending_a_form_counts_only_for_the_request_pipl_14(person):
+    """Forms used to record sending them as consent to all their purposes: such a word still
+    counts for answering the request, never for sales follow-up, which needs its own box."""
+    for use in ("essential.service.operations.support", "sales"):
+        consent_record(
+            person=person,
+            subject=use,
+            granted=True,
+            text="Sending this form",
+            language="en",
+            method=ConsentMethod.FORM_SUBMISSION,
+            actor=Actor.system("test"),
+            form="contact",
+        )
+    assert may(person, "essential.service.operations.support")
+    assert not may(person, "sales")
+    consent_record(
+        person=person,
+        subject="sales",
+        granted=True,
+        text="Yes, tell me about other products",
+        language="en",
+        method=ConsentMethod.FORM,
+        actor=Actor.system("test"),
+        form="contact",
+    )
+    assert may(person, "sales")

@@ -19,7 +19,8 @@ LIST = "list:newsletter"
 
 @pytest.fixture
 def versions():
-    """Version 1 declared neither marketing nor service notices; version 2 (the site) both."""
+    """Version 1 declared no marketing, and service notices only on consent (P23: that stays
+    so for data collected under it); version 2 (the site) declares both, notices on contract."""
     PolicyVersion.objects.create(
         number=1,
         published_at=timezone.now(),
@@ -27,7 +28,12 @@ def versions():
         summary={"en": "v1"},
         published_by="test",
         content_hash="0" * 64,
-        inventory={"uses": {"essential.service.operations.support": {}}},
+        inventory={
+            "uses": {
+                "essential.service.operations.support": {},
+                gate.NOTICE_USE: {"legal_basis": "consent"},
+            }
+        },
         texts={},
     )
     policy_publish(summary={"en": "v2"}, material=True, published_by="test")
@@ -93,6 +99,16 @@ def everyone(versions):
     word(people["organization"], gate.NOTICE_USE)
     people["other_list_only"] = someone("other-list")
     word(people["other_list_only"], "list:promotions")
+    # P23: agreeing to version 2 makes it theirs; withdrawing the agreement undoes it.
+    people["v1_agreed_v2"] = someone("v1-agreed", version=1)
+    word(people["v1_agreed_v2"], LIST, version=1)
+    word(people["v1_agreed_v2"], "policy:2")
+    people["v1_agreed_withdrawn"] = someone("v1-withdrew", version=1)
+    word(people["v1_agreed_withdrawn"], "policy:2")
+    word(people["v1_agreed_withdrawn"], "policy:2", granted=False)
+    people["v1_notice_withdrawn"] = someone("v1-notice-withdrawn", version=1)
+    word(people["v1_notice_withdrawn"], gate.NOTICE_USE, version=1)
+    word(people["v1_notice_withdrawn"], gate.NOTICE_USE, granted=False, version=2)
     return people
 
 
@@ -129,10 +145,25 @@ def test_the_reasons_are_counted(everyone):
     assert excluded == {
         gate.DO_NOT_CONTACT: 1,
         gate.ORGANIZATION_DO_NOT_CONTACT: 1,
-        gate.NO_CONSENT: 3,  # no word, the notice's consent only, the other list only
+        # No word, the notice's consent only, the other list only, the agreement withdrawn,
+        # the notice's consent withdrawn.
+        gate.NO_CONSENT: 5,
         gate.WITHDRAWN: 1,
-        gate.NOT_DECLARED: 1,
+        gate.NOT_DECLARED: 2,  # consented to the list under version 1, which did not declare it
     }
+
+
+def test_the_earlier_versions_consent_basis_and_agreements_are_counted(everyone):
+    """Service notices rest on contract now, on consent in version 1: data collected under it
+    still needs that consent, unless the person agreed to version 2 (P23)."""
+    allowed, excluded = audience(Person.objects.all(), MAILINGS["service"])
+    assert everyone["v1_agreed_v2"].pk in allowed  # version 2 is theirs now
+    assert everyone["v1_notice_consent"].pk in allowed  # gave the consent version 1 needed
+    for name in ("under_v1", "v1_then_v2", "v1_agreed_withdrawn"):
+        assert everyone[name].pk not in allowed, name
+    assert everyone["no_word"].pk in allowed  # collected under version 2: contract
+    assert excluded[gate.NO_CONSENT] == 3  # under v1, v1 then v2, the agreement withdrawn
+    assert excluded[gate.WITHDRAWN] == 2  # withdrew the notices, in v2 and under v1
 
 
 def test_required_notices_reach_people_on_do_not_contact(everyone):

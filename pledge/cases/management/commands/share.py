@@ -1,13 +1,15 @@
 """``pledge share RECIPIENT``: the file for a declared processor or affiliate (P12, P14).
 
-Only the columns the recipient's declared categories allow, only the people it may receive;
-each one is written to the disclosure log. Without ``--output`` the CSV goes to standard output.
+Only the columns the recipient's declared categories allow, only the people it may receive
+(``gate.share_audience``); each one is written to the disclosure log, and standard error says
+how many were left out and why. Without ``--output`` the CSV goes to standard output.
 """
 
 import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from pledge.cases.disclosures import share_export
 from pledge.vault.actors import Actor
@@ -31,9 +33,5 @@ class Command(BaseCommand):
                 file.write(text)
         else:
             self.stdout.write(text, ending="")
-        print(
-            f"{len(share.people)} people, columns {', '.join(share.columns)}; "
-            f"{share.opted_out} left out for opting out, {share.not_allowed} whose data may not "
-            "be used for the recipient's purposes. Each disclosure is logged.",
-            file=sys.stderr,
-        )
+        # How many, which columns, who was left out and why (the gate's reasons, translated).
+        print(share.summary() + " " + _("Each disclosure is logged."), file=sys.stderr)
