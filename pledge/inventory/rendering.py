@@ -14,6 +14,7 @@ from django.utils import translation
 
 from pledge.inventory.loader import POLICY_FOLDER, Site
 from pledge.inventory.problems import InventoryError, Problem
+from pledge.inventory.processings import processings_needing_assessment
 from pledge.inventory.text import site_languages
 
 DOCUMENTS = ("privacy", "cookies")
@@ -97,6 +98,17 @@ def policy_context(site: Site, language: str) -> dict:
         ),
         "thresholds": tuple(sorted(inventory.minors.thresholds.values(), key=lambda t: t.age)),
         "legal_holds": tuple(inventory.legal_holds.values()),
+        # PIPL Art. 55: each processing assessed before it runs (pledge.people.assessments).
+        "assessed_processings": processings_needing_assessment(inventory),
+        "retention_periods": tuple(
+            {
+                "records": period.records,
+                "days": inventory.retention_days(key),
+                "starts": period.starts,
+                "kept_while": period.hold and inventory.legal_holds[period.hold].kept_while,
+            }
+            for key, period in inventory.retention.items()
+        ),
     }
 
 

@@ -44,7 +44,16 @@ WIDGETS = (
     "mailing_lists",
 )
 CHOICE_WIDGETS = ("choice", "multichoice")
-RETENTION_STARTS = ("collection", "last_contact", "withdrawal", "account_closure", "decision")
+# When a retention period starts: each is an event ``pledge purge`` can find in the data
+# (``pledge.people.retention``), so the policy never states a period nothing enforces.
+RETENTION_STARTS = (
+    "collection",
+    "last_contact",
+    "withdrawal",
+    "account_closure",
+    "completion",
+    "processing_end",
+)
 # What the request log can record (P08), in the order tracking writes its columns
 # (``tracking.declarations.REQUEST_LOG_COLUMNS``).
 REQUEST_LOG_FIELDS = (
@@ -113,9 +122,26 @@ CategoryKeys = Annotated[
 ]
 
 
+class ProtectionOfficer(Declaration):
+    """The personal information protection officer (PIPL Art. 52), as the policy names them."""
+
+    name: LocalizedText | None = Field(
+        None, description="the officer's name or title, in every language (optional)"
+    )
+    contact: str = Field(
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description='the email address that reaches the officer, e.g. "dpo@example.com"',
+    )
+
+
 class Organization(Declaration):
     name: LocalizedText = Field(
         description='the organisation\'s name, e.g. { zh-hans = "Gonex", en = "Gonex" }'
+    )
+    legal_name: LocalizedText | None = Field(
+        None,
+        description="the legal entity's registered name, in every language (PIPL Art. 17: "
+        "the policy names the handler)",
     )
     domain: str = Field(description='the site\'s domain name, e.g. "letsgonex.cn"')
     service_mailbox: str = Field(
@@ -125,6 +151,11 @@ class Organization(Declaration):
         None, description="the postal address for written requests, in every language"
     )
     country: str = Field("CN", description='the two-letter country code, e.g. "CN"')
+    protection_officer: ProtectionOfficer | None = Field(
+        None,
+        description="the personal information protection officer (PIPL Art. 52): a table with "
+        'contact = "dpo@example.com" and, optionally, name = { zh-hans = "…", en = "…" }',
+    )
 
 
 class DataCategory(Declaration):
@@ -136,6 +167,11 @@ class DataCategory(Declaration):
         False,
         description="true only for a category fideslang does not define, "
         "placed under an existing parent",
+    )
+    sensitive: bool = Field(
+        False,
+        description="true for sensitive personal information (PIPL Art. 28): a form collects "
+        'it only with its own consent box, consent_subject = "sensitive:<this key>" (Art. 29)',
     )
 
 
@@ -177,11 +213,27 @@ class FormField(Declaration):
     consent_text: LocalizedText | None = Field(
         None, description="the exact words the visitor agrees to"
     )
+    consent_subject: str | None = Field(
+        None,
+        description="what a consent box is consent to, when not its purposes: a use "
+        '("sales"), sharing with an affiliate ("share:<affiliate>", PIPL Art. 23), a recipient '
+        'abroad ("abroad:<processor or affiliate>", Art. 39) or a sensitive category '
+        '("sensitive:<category>", Art. 29)',
+    )
+    checked: bool = Field(False, description="true to show a box ticked; never for a consent (P17)")
     accept: tuple[str, ...] = Field((), description='file types accepted, e.g. [".pdf", ".docx"]')
     max_bytes: int | None = Field(None, description="the largest file accepted, in bytes")
     kept_apart: bool = Field(
         False, description="true if stored apart from the person's record (P20)"
     )
+
+    @property
+    def consent_subjects(self) -> tuple[str, ...]:
+        """What ticking this consent box is consent to: its ``consent_subject``, else its
+        purposes (a box asking for none is no consent)."""
+        if not self.consent:
+            return ()
+        return (self.consent_subject,) if self.consent_subject else self.purposes
 
 
 class Collection(Declaration):
@@ -196,6 +248,12 @@ class Collection(Declaration):
     )
     at_least_one_of: tuple[str, ...] = Field(
         (), description="field keys of which one must be filled"
+    )
+    request_purposes: UseKeys = Field(
+        (),
+        description="what sending the form is consent to: answering the request itself, e.g. "
+        '["essential.service.operations.support"] (PIPL Art. 14); every other purpose that '
+        "needs consent is asked with its own box",
     )
     fields: Keyed(FormField) = keyed("the fields, each a table [forms.<form>.fields.<field>]")
 
@@ -463,6 +521,27 @@ class LegalHold(Declaration):
     )
 
 
+class RetentionPeriod(Declaration):
+    """How long one kind of record is kept: what the policy's retention table says and what
+    ``pledge purge`` enforces (``pledge.people.retention``). Form answers are declared on each
+    form field instead; the request log in ``[request_log]``."""
+
+    key: Key
+    records: LocalizedText = Field(description="the records, as the policy names them")
+    days: int | None = Field(
+        None, description="how many days they are kept after the event, a whole number above 0"
+    )
+    starts: Literal[RETENTION_STARTS] = Field(
+        "collection",
+        alias="from",
+        description="the event the days count from: " + ", ".join(RETENTION_STARTS),
+    )
+    hold: str | None = Field(
+        None,
+        description="the key of a [legal_holds.<key>] whose period applies instead of days",
+    )
+
+
 class OtherSource(Declaration):
     key: Key
     name: LocalizedText = Field(description="where the data comes from, in every language")
@@ -510,6 +589,9 @@ class Inventory(Declaration):
     minors: Minors
     legal_holds: Keyed(LegalHold) = keyed(
         "what the law requires to keep after erasure", default_factory=dict, validate_default=True
+    )
+    retention: Keyed(RetentionPeriod) = keyed(
+        "how long each kind of record is kept", default_factory=dict, validate_default=True
     )
     other_sources: Keyed(OtherSource) = keyed(
         "where else personal data comes from", default_factory=dict, validate_default=True
@@ -560,6 +642,14 @@ class Inventory(Declaration):
 
     def mailing_list(self, key: str) -> MailingList:
         return self.mailing_lists[key]
+
+    def retention_days(self, key: str) -> int | None:
+        """The days ``[retention.<key>]`` keeps its records after their event (its legal hold's,
+        if it names one); None while they are kept with no end (a hold's ``kept_while``)."""
+        period = self.retention[key]
+        if period.hold:
+            return self.legal_holds[period.hold].days
+        return period.days
 
     def legal_hold(self, key: str) -> LegalHold:
         return self.legal_holds[key]

@@ -31,7 +31,8 @@ RETENTION_START_NAMES = {
     "last_contact": gettext_lazy("from our last contact with you"),
     "withdrawal": gettext_lazy("from when you withdraw your consent or unsubscribe"),
     "account_closure": gettext_lazy("from when your account is closed"),
-    "decision": gettext_lazy("from the decision on your application"),
+    "completion": gettext_lazy("from when your request is closed"),
+    "processing_end": gettext_lazy("from when the processing ends"),
 }
 
 IP_MODE_NAMES = {

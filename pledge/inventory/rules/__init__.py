@@ -30,4 +30,5 @@ def inventory_problems(inventory: Inventory) -> list[Problem]:
     checker.check_rights()
     checker.check_minors()
     checker.check_legal_holds()
+    checker.check_retention()
     return checker.problems

@@ -230,6 +230,27 @@ class SharingRules(BaseRules):
             for category in hold.categories:
                 self.check_category(entry, category, "categories")
 
+    def check_retention(self):
+        for key, period in self.inventory.retention.items():
+            entry = f"retention.{key}"
+            if (period.days is None) == (period.hold is None):
+                self.add(
+                    "E036",
+                    entry,
+                    "say once how long these records are kept.",
+                    'set either days = ... or hold = "<a key of [legal_holds]>".',
+                    "days",
+                )
+            if period.hold is not None and period.hold not in self.inventory.legal_holds:
+                self.add(
+                    "E036",
+                    entry,
+                    f"hold = {period.hold!r} names no [legal_holds] entry.",
+                    "use one of: " + ", ".join(sorted(self.inventory.legal_holds)) + ".",
+                    "hold",
+                )
+            self.check_positive(entry, period.days, "days", "a retention period")
+
     def check_organization(self):
         organization = self.inventory.organization
         if "@" not in organization.service_mailbox or " " in organization.service_mailbox.strip():
