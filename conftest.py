@@ -37,6 +37,17 @@ def site_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def policy_versions_forgotten():
+    """Published versions are read once per process (``people.versions``); a test's own are
+    rolled back with it, and the next test's may reuse their number, primary key and, under a
+    frozen clock, their time: each test reads its own."""
+    from pledge.people.versions import versions_cache_clear
+
+    versions_cache_clear()
+    yield
+
+
 @pytest.fixture
 def english():
     """Services answer in the active language (zh-Hans by default); tests that read their

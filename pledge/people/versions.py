@@ -46,6 +46,12 @@ def _frozen(value):
     return value
 
 
+def versions_cache_clear() -> None:
+    """Forget the versions read (tests: a version rolled back can come again with the same
+    number, key and, under a frozen clock, time)."""
+    _INVENTORIES.clear()
+
+
 def version_inventories(numbers: Iterable[int | None] | None = None) -> dict[int, Mapping]:
     """The declarations of the published versions ``numbers`` (every version without it), by
     number; numbers never published are absent. One query, two the first time a version is
