@@ -28,8 +28,9 @@ from pledge.people.models import Account
 from pledge.people.retention import (
     RetentionRule,
     contact_register,
+    contacted_since,
     cutoff,
-    not_contacted_since,
+    naming,
     reason_register,
     rule_register,
     sweep_register,
@@ -95,12 +96,12 @@ def submissions_expired(now):
         ]
         for group_days, in_group in groups:
             since = now - timedelta(days=group_days)
-            rows = Submission.objects.filter(in_group, form=key, created_at__lt=since)
+            rows = in_group & Q(form=key, created_at__lt=since)
             if event == "last_contact":
-                rows = not_contacted_since(rows, since)
+                rows &= ~contacted_since(since)
             elif event == "account_closure":  # kept while the account is open
-                rows = rows.exclude(person__in=Account.objects.values("person_id"))
-            expired |= Q(pk__in=rows.values("pk"))
+                rows &= ~Q(naming(Account.objects.values("person_id"), "person"))
+            expired |= rows  # conditions, not lists of keys: one scan, anti-joins per row
     return without_held(Submission.objects.filter(expired))
 
 
@@ -187,6 +188,7 @@ def register() -> None:
             models=("intake.Submission", "intake.StoredFile"),
             expired=submissions_expired,
             remove=submissions_remove,
+            batch=200,
             order=50,
         )
     )

@@ -25,7 +25,7 @@ from pledge.people.retention import (
     contact_register,
     cutoff,
     expired_before,
-    held_people,
+    naming,
     not_contacted_since,
     nothing,
     reason_register,
@@ -69,10 +69,8 @@ def people_expired(now):
     people = Person.objects.filter(created_at__lt=since)
     people = not_contacted_since(people, since, person_field="pk")
     for kept in reasons():
-        people = people.exclude(pk__in=kept)
-    for held in held_people():
-        people = people.exclude(pk__in=held)
-    return people
+        people = people.exclude(naming(kept, "pk"))
+    return without_held(people, person_field="pk")
 
 
 def people_remove(keys) -> int:
@@ -153,6 +151,7 @@ def register() -> None:
             declarations=("people",),
             expired=people_expired,
             remove=people_remove,
+            batch=100,
             order=1000,
         )
     )
