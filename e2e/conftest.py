@@ -267,6 +267,24 @@ def page_without_javascript(browser):
     context_close(context)
 
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+@pytest.fixture
+def screenshot():
+    """Save what the page shows, whole, as ``var/screenshots/<name>.png`` (``make test`` prints
+    the folder): the dashboard, the booking grid, the lead card and the home page, at desktop
+    width and at 390 px, for a person to look at."""
+
+    def save(page, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
 @pytest.fixture
 def requested_hosts(page):
     """Every host the page asks anything of, to prove nothing leaves the site (P21)."""

@@ -11,11 +11,14 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from pledge.tests.clock import INSTANTS
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -57,6 +60,8 @@ def main() -> int:
     outcome = run(f"SQLite, the clock frozen at {instants}", base, *clock)
     if outcome != pytest.ExitCode.NO_TESTS_COLLECTED:  # arguments that pick no clock test
         failures |= outcome
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.iterdir()):
+        print(f"\nScreenshots the browser tests took, to look at: {SCREENSHOTS}")
     return failures
 
 
