@@ -88,6 +88,13 @@ def audit_checkpoints_apart(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def uploads_apart(settings, tmp_path_factory):
+    """Uploaded files go to a folder of the test's own, never var/uploads: a file one test
+    encrypted under its key ring would be one another test's key rotation cannot read."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / f"uploads-{uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
 def ingest_in_the_test_transaction():
     """Page views and request-log rows are written at once, in the test's transaction.
 
