@@ -26,6 +26,17 @@ LEGAL_BASIS_NAMES = {
     ),
 }
 
+# The same bases by the law's short names, for staff who choose or read one (an import's basis):
+# the names above speak to the person whose data it is.
+LEGAL_BASIS_TERMS = {
+    "consent": gettext_lazy("Consent"),
+    "contract": gettext_lazy("Necessary for a contract"),
+    "legal_obligation": gettext_lazy("Legal obligation"),
+    "vital_interests": gettext_lazy("Vital interests (an emergency)"),
+    "public_interest": gettext_lazy("Public interest"),
+    "legitimate_interests": gettext_lazy("Legitimate interests"),
+}
+
 RETENTION_START_NAMES = {
     "collection": gettext_lazy("from when it is collected"),
     "last_contact": gettext_lazy("from our last contact with you"),

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pledge.logs import redact
+from pledge.mail.kinds import message_kind_name
 from pledge.mail.models import (
     CampaignRecipient,
     Message,
@@ -59,7 +60,7 @@ def messages_timeline(person) -> list[TimelineEntry]:
             kind="email",
             summary=message.subject,
             detail=message.get_status_display(),
-            source=message.kind,
+            source=message_kind_name(message.kind),
         )
         for message in Message.objects.filter(person_id=person.pk)
     ]

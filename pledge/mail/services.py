@@ -26,11 +26,14 @@ from django.db import transaction
 from django.db.models import F
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.urls import translate_url
 from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
 
 from pledge.dates import zone_or_site
+from pledge.mail.attachments import attachments_filled
 from pledge.mail.models import Message, MessageStatus
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
@@ -67,6 +70,18 @@ def render_message(
     return subject, text, html
 
 
+def path_in_language(path: str, language: str) -> str:
+    """A site path as the recipient's language has it (``/en/demo/booking/x/`` for an English
+    reader, ``/demo/booking/x/`` for a Chinese one), whatever language the sender's request
+    runs in: the path is resolved in the language it was built in and reversed in the
+    recipient's. A path that is no page of the site is left as it is."""
+    if not path.startswith("/"):
+        return path
+    built_in = get_language_from_path(path) or settings.LANGUAGE_CODE
+    with translation.override(built_in):
+        return translate_url(path, language)
+
+
 def mail_send(
     *,
     kind: str,
@@ -92,12 +107,32 @@ def mail_send(
     the stored bodies hold a placeholder, the delivered ones the full URL.
     """
     to = single_line(to)
-    private_links = {name: settings.PLEDGE_SITE_URL + path for name, path in (links or {}).items()}
+    # Every link is built in the recipient's language, not the sender's (a staff member's
+    # English console must not send a Chinese visitor to /en/): private links and the
+    # context's ``*_path`` values alike.
+    private_links = {
+        name: settings.PLEDGE_SITE_URL + path_in_language(path, language)
+        for name, path in (links or {}).items()
+    }
+    context = {
+        key: path_in_language(value, language)
+        if key.endswith("_path") and isinstance(value, str)
+        else value
+        for key, value in context.items()
+    }
     placeholders = {name: PLACEHOLDER.format(name) for name in private_links}
     subject, text, html = render_message(
         kind,
         language,
-        {**context, **placeholders, "language": language, "site_url": settings.PLEDGE_SITE_URL},
+        {
+            **context,
+            **placeholders,
+            "language": language,
+            "site_url": settings.PLEDGE_SITE_URL,
+            # The site's address with the recipient's language prefix (".../en" in English).
+            "site_url_language": settings.PLEDGE_SITE_URL
+            + path_in_language("/", language).rstrip("/"),
+        },
         time_zone,
     )
     message = Message.objects.create(
@@ -316,7 +351,7 @@ def message_deliver(message_id: int) -> str:
             if message.body_html
             else "",
             headers=message.headers,
-            attachments=message.attachments,
+            attachments=attachments_filled(message.attachments, message.private_links),
             connection=connection,
         )
     except Exception as error:  # any transport failure: retried, then marked failed

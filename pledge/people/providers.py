@@ -8,6 +8,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pledge.inventory import labels
 from pledge.people.models import Account, Consent, OptOut, Person, PersonNameToken, Provenance
 from pledge.people.registry import (
     Erased,
@@ -84,7 +85,8 @@ def consents_timeline(person: Person) -> list[TimelineEntry]:
         TimelineEntry(
             at=consent.created_at,
             kind="consent",
-            summary=("+ " if consent.granted else "- ") + consent.subject,
+            summary=(_("Given: %(subject)s") if consent.granted else _("Withdrawn: %(subject)s"))
+            % {"subject": labels.subject_name(consent.subject)},
             detail=consent.text,
             source=consent.get_method_display(),
             policy_version=consent.policy_version,

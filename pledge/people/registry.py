@@ -38,6 +38,7 @@ class TimelineEntry:
     source: str = ""  # where the record came from (a form's source, a consent's method)
     policy_version: int | None = None  # the policy version it was collected under
     link: str = ""  # a console path that opens the record (a lead's page)
+    kind_name: str = ""  # the kind in words; ``person_timeline`` fills it
 
 
 @dataclass(frozen=True)

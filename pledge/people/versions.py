@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
+from pledge.inventory.labels import subject_name
 from pledge.inventory.loader import current_site
 from pledge.inventory.models import PolicyVersion
 from pledge.inventory.schema import Organization as OrganizationDeclaration
@@ -164,11 +164,7 @@ def policy_subject_name(subject: str) -> str | None:
     """What a ``policy:<number>`` consent is to, in the active language (for the pages that
     list consents); None for any other subject."""
     number = subject.removeprefix(POLICY_SUBJECT) if subject.startswith(POLICY_SUBJECT) else ""
-    if not number.isdigit():
-        return None
-    return _("Version %(number)s of the privacy policy, for the data held about you") % {
-        "number": int(number)
-    }
+    return subject_name(subject) if number.isdigit() else None
 
 
 def _agreed(rows) -> dict[int, int]:

@@ -39,7 +39,6 @@ def visits_timeline(person) -> list[TimelineEntry]:
             at=view.at,
             kind="visit",
             summary=gettext("Visited %(path)s") % {"path": view.path},
-            source="tracking.visits",
         )
         for view in visits_of(person)
     ]
@@ -66,7 +65,6 @@ def consents_timeline(person) -> list[TimelineEntry]:
             at=record.created_at,
             kind="cookie_consent",
             summary=gettext("Cookie choice: %(method)s") % {"method": record.get_method_display()},
-            source="tracking.cookie_consents",
         )
         for record in consents_of(person)
     ]
@@ -87,7 +85,7 @@ provider_register(
         title=_("Your visits to the site"),
         description=_(
             "Pages visited from a browser whose visits you agreed to have counted, linked to "
-            "you when you sent a form from it (P10)."
+            "you when you sent a form from it."
         ),
         order=40,
     )

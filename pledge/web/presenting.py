@@ -17,8 +17,12 @@ from django.utils.translation import gettext_lazy
 from pledge.cases import kinds
 from pledge.cases.models import CaseChannel, CaseStatus
 from pledge.cases.rights import Section, subject_name
+from pledge.intake.models import GuardianState
+from pledge.inventory import labels
 from pledge.inventory.loader import current_inventory
+from pledge.mail.kinds import KIND_NAMES, message_kind_name
 from pledge.mail.models import MessageStatus, SubscriptionStatus
+from pledge.meetings.models import LeadStatus, MeetingMode, MeetingStatus
 from pledge.people.models import ConsentMethod, OptOutKind, Source
 from pledge.people.registry import PersonalDataProvider
 
@@ -46,17 +50,38 @@ def display(value) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
-        return ", ".join(display(item) for item in value) or "—"
+        return labels.words_join(display(item) for item in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{key}: {display(item)}" for key, item in value.items()) or "—"
+        return labels.words_join(f"{key}: {display(item)}" for key, item in value.items()) or "—"
     return str(value)
+
+
+RECORD_NAMES = {
+    "lead": gettext_lazy("Request to our sales team"),
+    "note": gettext_lazy("Note by our staff"),
+    "meeting": gettext_lazy("Meeting"),
+}
 
 
 def named(key: str, value):
     """Keys the inventory names (forms, purposes, lists, opt-outs) in the reader's words."""
     inventory = current_inventory()
-    if key == "form" and value in inventory.forms:
-        return str(inventory.form(value).name)
+    if key == "form" and isinstance(value, str):
+        return labels.form_name(value)
+    if key == "record" and value in RECORD_NAMES:
+        return str(RECORD_NAMES[value])
+    if key == "language" and isinstance(value, str):
+        return labels.language_name(value)
+    if key == "mode" and value in MeetingMode.values:
+        return str(MeetingMode(value).label)
+    if key == "guardian" and value in GuardianState.values:
+        return str(GuardianState(value).label)
+    if key == "kind" and value in KIND_NAMES:
+        return message_kind_name(value)
+    if key in ("purposes", "purpose") and isinstance(value, list):
+        return [labels.use_name(item) for item in value]
+    if key in ("categories", "category") and isinstance(value, list):
+        return [labels.category_name(item) for item in value]
     if key == "subject" and isinstance(value, str):
         return subject_name(value)
     if key == "kind" and value in OptOutKind.values:
@@ -64,7 +89,7 @@ def named(key: str, value):
     if key == "kind" and (value in inventory.rights.requests or value == kinds.OTHER):
         return kinds.kind_name(value)
     if key == "status" and isinstance(value, str):
-        for choices in (CaseStatus, MessageStatus, SubscriptionStatus):
+        for choices in (CaseStatus, MessageStatus, SubscriptionStatus, LeadStatus, MeetingStatus):
             if value in choices.values:
                 return str(choices(value).label)
     if key == "channel" and value in CaseChannel.values:
@@ -79,16 +104,8 @@ def named(key: str, value):
 
 
 def answers_named(form_key: str, answers: dict) -> str:
-    inventory = current_inventory()
-    form = inventory.forms.get(form_key)
-    parts = []
-    for key, value in answers.items():
-        label = key
-        if form is not None:
-            declared = next((f for f in form.field_list if f.key == key), None)
-            label = str(declared.label) if declared is not None else key
-        parts.append(f"{label}: {display(value)}")
-    return "; ".join(parts) or "—"
+    """A form's answers in words, each under its declared label (the inventory's ``labels``)."""
+    return labels.answers_line(form_key, answers) or "—"
 
 
 def present(provider: PersonalDataProvider, record: dict) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from pledge.cases import kinds
 from pledge.cases.models import Case
 from pledge.cases.rights.authorise import authorise, case_note
-from pledge.inventory.loader import current_inventory
+from pledge.inventory.labels import subject_name
 from pledge.mail.subscriptions import subscription_end
 from pledge.people.models import ConsentMethod, OptOutChannel, OptOutKind, Person
 from pledge.people.optouts import opt_out_lift, opt_out_set, tombstone_record
@@ -24,28 +24,6 @@ def consents_standing(person: Person) -> list:
     for consent in person.consents.order_by("created_at", "id"):
         latest[consent.subject] = consent
     return [consent for consent in latest.values() if consent.granted]
-
-
-def subject_name(subject: str) -> str:
-    """What a consent is to, in the active language: a mailing list's or a use's declared name
-    (the words a withdrawal is recorded with, and offered under), else its key."""
-    inventory = current_inventory()
-    if subject.startswith("list:") and subject[5:] in inventory.mailing_lists:
-        return str(inventory.mailing_list(subject[5:]).name)
-    if subject in inventory.uses:
-        return str(inventory.use(subject).name)
-    # The separate consents of the forms' boxes (PIPL Art. 23, 29, 39).
-    kind, _colon, key = subject.partition(":")
-    recipient = inventory.affiliates.get(key) if kind == "share" else None
-    if recipient is not None:
-        return _("Sharing with %(recipient)s") % {"recipient": recipient.name}
-    if kind == "abroad":
-        recipient = inventory.processors.get(key) or inventory.affiliates.get(key)
-        if recipient is not None:
-            return _("Sending to %(recipient)s, abroad") % {"recipient": recipient.name}
-    if kind == "sensitive" and key in inventory.data_categories:
-        return _("Sensitive information: %(category)s") % {"category": inventory.category(key).name}
-    return subject
 
 
 def rights_consent_withdraw(

@@ -152,7 +152,12 @@ def test_staff_actions_run_through_the_portal_services(
     assert case.status == CaseStatus.DONE
     assert [message.to for message in Message.objects.filter(kind="case_answer")] == [EMAIL]
     history = client.get(url).text
-    for action in ("case.opened", "case.identity", "case.opt_out", "case.corrected"):
+    for action in (
+        "Request opened",
+        "Requester&#x27;s identity checked",
+        "Opt-out changed on a request",
+        "Details corrected on a request",
+    ):
         assert action in history
 
 

@@ -257,5 +257,5 @@ def test_the_audit_log_at_one_cost(
         "/en/console/audit/?action=test.",
         seed,
         django_assert_max_num_queries,
-        shown=lambda number: f"row row-{number}<",
+        shown=lambda number: f"<code>row-{number}</code>",
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pledge.console.decorators import staff_view
+from pledge.inventory.labels import language_name
 from pledge.inventory.loader import current_inventory
 from pledge.mail.campaigns import (
     NOTICE_KINDS,
@@ -198,9 +199,8 @@ REPORT_COLUMNS = [
 
 def report_table(report) -> dict:
     """The report as the page's table: a row per language and the total, a column per count."""
-    names = dict(LANGUAGES)
     rows = [
-        {"label": names.get(code, code), "counts": [counts[key] for key, _label in REPORT_COLUMNS]}
+        {"label": language_name(code), "counts": [counts[key] for key, _label in REPORT_COLUMNS]}
         for code, counts in report.by_language.items()
     ]
     rows.append(
@@ -217,8 +217,8 @@ def campaign_page(request, campaign, *, form=None, notice="", error=""):
     if form is not None:
         form.fields["list_key"].disabled = True  # a campaign keeps the list it was written for
     previews = [
-        {"code": code, "name": name, "rendered": campaign_render(campaign, code)}
-        for code, name in LANGUAGES
+        {"code": code, "name": language_name(code), "rendered": campaign_render(campaign, code)}
+        for code, _name in LANGUAGES
     ]
     audience = campaign_audience(campaign) if draft else None
     context = {
@@ -228,7 +228,7 @@ def campaign_page(request, campaign, *, form=None, notice="", error=""):
         "previews": previews,
         "audience": audience,
         "sample": [
-            {"address": mask_email(person.email), "language": dict(LANGUAGES).get(person.language)}
+            {"address": mask_email(person.email), "language": language_name(person.language)}
             for person in (audience.sample if audience else [])
         ],
         "report": None if draft else report_table(campaign_report(campaign)),
@@ -324,8 +324,8 @@ def notice_detail(request, public_id):
     context = {
         "campaign": campaign,
         "previews": [
-            {"code": code, "name": name, "rendered": campaign_render(campaign, code)}
-            for code, name in LANGUAGES
+            {"code": code, "name": language_name(code), "rendered": campaign_render(campaign, code)}
+            for code, _name in LANGUAGES
         ],
         "report": report_table(campaign_report(campaign)),
         "error": error,

@@ -16,6 +16,7 @@ from pledge.cases.disclosures import (
 )
 from pledge.cases.models import LEGAL_BASES, DisclosureBasis
 from pledge.console.decorators import staff_view
+from pledge.inventory.labels import category_name
 from pledge.inventory.loader import current_inventory
 from pledge.people.services import person_find_by_email
 from pledge.vault.access import has_access
@@ -39,9 +40,9 @@ class LegalDisclosureForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        declared = current_inventory().data_categories
+        # Staff read each category by its declared name, never its fideslang key.
         self.fields["categories"].choices = [
-            (key, f"{category.name} ({key})") for key, category in declared.items()
+            (key, category_name(key)) for key in current_inventory().data_categories
         ]
 
     def clean_email(self):

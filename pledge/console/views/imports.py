@@ -6,6 +6,7 @@ from pledge.console.decorators import staff_view
 from pledge.intake.imports import ImportRefused, import_batch_create, import_read
 from pledge.intake.models import ImportBatch
 from pledge.intake.tasks import run_import
+from pledge.inventory.labels import basis_name
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import LEGAL_BASES
 
@@ -18,15 +19,14 @@ class ImportForm(forms.Form):
         help_text=_("First line: email, name, phone, company, language (only email is required)."),
     )
     source = forms.ChoiceField(label=_("Where the data comes from"))
-    basis = forms.ChoiceField(
-        label=_("Legal basis"), choices=[(basis, basis) for basis in LEGAL_BASES]
-    )
+    basis = forms.ChoiceField(label=_("Legal basis"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [
             (key, source.name) for key, source in current_inventory().other_sources.items()
         ]
+        self.fields["basis"].choices = [(basis, basis_name(basis)) for basis in LEGAL_BASES]
 
 
 @staff_view("import_people")

@@ -3,15 +3,21 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from pledge.console.decorators import staff_view
+from pledge.inventory import labels
 from pledge.meetings.leads import (
+    SALES_FORMS,
     lead_access,
     lead_assign,
+    lead_next_meeting,
     lead_note_add,
+    lead_organization_name,
     lead_status_set,
     leads_for,
 )
 from pledge.meetings.models import Expert, Lead, LeadStatus
 from pledge.meetings.scheduling import booking_invitation_resend, lead_slots
+from pledge.people.services import person_may_open, person_open
+from pledge.people.timeline import person_timeline
 from pledge.vault.access import has_access
 
 LEAD_ROLES = ("view_all_leads", "work_own_leads")
@@ -29,11 +35,14 @@ def inbox(request):
         unassigned=unassigned,
     )
     page = Paginator(leads, 50).get_page(request.GET.get("page"))
+    for lead in page:
+        lead.form_name = labels.form_name(lead.form)
     return render(
         request,
         "console/leads.html",
         {
             "page": page,
+            "forms": [(key, labels.form_name(key)) for key in SALES_FORMS],
             "statuses": LeadStatus.choices,
             "status": status,
             "form": form,
@@ -67,12 +76,21 @@ def detail(request, public_id):
         except ValidationError as invalid:
             error = " ".join(invalid.messages)
     slots, _ = lead_slots(lead)
+    timeline = None
+    if person_may_open(person=lead.person, actor=request.actor):
+        person_open(person=lead.person, actor=request.actor)
+        timeline = person_timeline(lead.person)
     return render(
         request,
         "console/lead.html",
         {
             "lead": lead,
-            "answers": sorted(lead.submission.answers.items()),
+            "form_name": labels.form_name(lead.form),
+            "language_name": labels.language_name(lead.language),
+            "organization": lead_organization_name(lead),
+            "answers": labels.answers_shown(lead.form, lead.submission.answers),
+            "next_meeting": lead_next_meeting(lead),
+            "timeline": timeline,
             "notes": lead.notes.select_related("author"),
             "meetings": lead.meetings.select_related("expert"),
             "statuses": LeadStatus.choices,

@@ -41,8 +41,8 @@ def test_the_timeline_holds_each_apps_events_newest_first(
     assert {"submission", "email", "lead", "meeting"} <= set(by_kind)
     assert timeline[0].kind == "meeting"  # the booked demo is still to come
     assert by_kind["submission"].provider == "intake.submissions"
-    assert by_kind["submission"].summary == "demo"
-    assert "company: Example Co" in by_kind["submission"].detail
+    assert by_kind["submission"].summary == "Book a free demo"  # words, not the key
+    assert "Company: Example Co" in by_kind["submission"].detail
     assert by_kind["submission"].policy_version == policy.number
     assert by_kind["email"].provider == "mail.messages"
     assert by_kind["lead"].provider == "meetings.leads"
@@ -52,8 +52,8 @@ def test_the_timeline_holds_each_apps_events_newest_first(
 
     page = client_for(privacy_officer).get(f"/en/console/people/{lead.person.public_id}/")
     text = page.content.decode()
-    assert f'<a href="/en/console/leads/{lead.public_id}/">demo</a>' in text
-    assert "submission: demo" in text and "meeting: Online" in text
+    assert f'<a href="/en/console/leads/{lead.public_id}/">Book a free demo</a>' in text
+    assert "Form sent</strong><br>Book a free demo" in text and "Meeting</strong><br>Online" in text
     assert "Booked · Sam" in text
 
 

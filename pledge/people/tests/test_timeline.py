@@ -93,7 +93,8 @@ def test_a_new_provider_is_on_the_console_person_page(greenhouse, client_for, pr
     page = client_for(privacy_officer).get(f"/en/console/people/{person.public_id}/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "plant: camellia" in text and "watered" in text
+    # The kind in words (a provider may name it; else its code made into a word), then the entry.
+    assert "<strong>Plant</strong><br>camellia" in text and "watered" in text
 
 
 def test_without_a_provider_nothing_of_it_is_left(greenhouse):
