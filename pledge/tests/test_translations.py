@@ -43,14 +43,4 @@ def test_the_committed_mo_file_is_compiled_from_the_po_file(catalogue, tmp_path)
     )
 
 
-# Chinese takes full-width marks: a half-width one touching a Chinese character is a slip
-# ("%(name)s", 09:00 and addresses never touch one).
-HALF_WIDTH = re.compile(r"[\u3400-\u9fff][,:;()!?]|[,:;()!?][\u3400-\u9fff]")
-
-
-@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda path: path.name)
-def test_chinese_messages_use_full_width_punctuation(catalogue):
-    half_width = [
-        msgstr for _msgid, msgstr, _flags in entries(catalogue) if HALF_WIDTH.search(msgstr)
-    ]
-    assert not half_width, f"use ，：；（）！？ in {catalogue.name}: {half_width[:10]}"
+# Chinese punctuation (the catalogues' and every other Chinese text's): test_typography.py.

@@ -253,7 +253,7 @@ class Command(BaseCommand):
             return
         version = policy_publish(
             summary={
-                "zh-hans": "首次发布:本网站的隐私政策和 Cookie 政策。",
+                "zh-hans": "首次发布：本网站的隐私政策和 Cookie 政策。",
                 "en": "First publication of the site's privacy policy and cookie policy.",
             },
             material=False,
