@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from pledge.cases.reminders import case_reminders_send
 from pledge.cases.services import case_assign, case_open
@@ -27,7 +28,7 @@ from pledge.people.models import Organization
 from pledge.people.services import person_upsert
 from pledge.tracking.identification import organization_networks_set, organizations_identified
 from pledge.tracking.models import PageView
-from pledge.tracking.queries import aggregates
+from pledge.tracking.queries import dashboard, range_parse
 from pledge.tracking.rollups import rollups_refresh
 from pledge.tracking.tests.test_identification import visit
 from pledge.vault.actors import Actor
@@ -170,7 +171,12 @@ def test_the_booking_page_offers_times_in_shanghai(client, berlin_expert):
     body = Message.objects.get(kind="booking_invitation").private_links["link"]
     page = client.get(re.search(r"(/en/demo/booking/[^/\s]+/)", body)[1]).text
     first = timezone.localtime(lead_slots(lead)[0][0].starts_at, timezone.get_default_timezone())
-    assert f"{first:%Y-%m-%d %H:%M}" in page and "Asia/Shanghai" in page
+    # Without JavaScript to say the browser's zone, the grid is in the site's: each time button
+    # names its Shanghai day and wall time.
+    with translation.override("en"):
+        day = f"{date_format(first, 'l')} {date_format(first, 'DATE_FORMAT')}"
+    assert f'aria-label="{day} {first:%H:%M}"' in page
+    assert 'value="Asia/Shanghai" selected' in page
 
 
 def test_form_counts_fall_on_shanghai_days(administrator):
@@ -204,8 +210,10 @@ def test_the_dashboards_days_are_shanghai_days_whoever_reads_them(marketer):
     PageView.objects.create(event_id="1" * 32, at=timezone.now(), path="/en/", visitor_hash="v")
     rollups_refresh()
     with timezone.override("Europe/Berlin"):  # a marketer whose console runs in Berlin
-        report = aggregates(actor=Actor.staff(marketer), days=1)
-    assert [row.value for row in report.totals] == ["2027-01-01"]
+        report = dashboard(actor=Actor.staff(marketer), range=range_parse("today"))
+    assert report.range.first.isoformat() == "2027-01-01"
+    assert [point.views for point in report.series if point.views] == [1]
+    assert report.series[0].label == "00:00"  # Shanghai's hours
 
 
 def test_the_policy_is_dated_in_shanghai(client):

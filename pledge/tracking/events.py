@@ -16,6 +16,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from crawlerdetect import CrawlerDetect
+from django.utils.translation import pgettext_lazy
 from user_agents import parse as parse_user_agent
 
 from pledge.logs import redact
@@ -30,6 +31,15 @@ HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
 IP_CONTEXT = "tracking.RequestLogEntry.ip_address"
 
 _crawler_detect = threading.local()
+
+# The device classes ``device_of`` gives, as people read them (the dashboard's devices table).
+DEVICE_LABELS = {
+    "computer": pgettext_lazy("device", "Computer"),
+    "phone": pgettext_lazy("device", "Phone"),
+    "tablet": pgettext_lazy("device", "Tablet"),
+    "bot": pgettext_lazy("device", "Bot"),
+    "other": pgettext_lazy("device", "Other"),
+}
 
 
 def path_and_campaign(url: str) -> tuple[str, dict]:

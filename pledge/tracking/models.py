@@ -176,22 +176,26 @@ class DailySalt(models.Model):
 class RollupPeriod(models.TextChoices):
     HOUR = "hour", _("Hour")
     DAY = "day", _("Day")
+    MONTH = "month", _("Month")  # the sums of a site month's day rows: long ranges read these
 
 
 class Rollup(models.Model):
     """Page views and distinct visitors per period and dimension value (P15, aggregate only).
 
     Dashboards read these, never the raw page views. ``dimension`` is one of ``total``,
-    ``page``, ``referrer``, ``browser``, ``language``, ``campaign``; bots are left out.
+    ``page``, ``referrer``, ``browser``, ``language``, ``campaign``, ``device``; bots are left
+    out. ``bounces`` counts the visitors whose only view of the period this was (a bounce);
+    None in rows counted before bounces were, so no rate is made up for those days.
     """
 
-    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    period = models.CharField(max_length=5, choices=RollupPeriod.choices)
     start = models.DateTimeField()
     dimension = models.CharField(max_length=10)
     value = models.CharField(max_length=500)
     views = models.PositiveIntegerField()
     visitors = models.PositiveIntegerField()
     seconds = models.PositiveBigIntegerField(default=0)
+    bounces = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
