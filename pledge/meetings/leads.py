@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from pledge.inventory import labels
 from pledge.mail.services import mail_send
 from pledge.meetings.models import Expert, Lead, LeadNote, LeadStatus
 from pledge.people.registry import DO_NOT_CONTACT
@@ -75,20 +76,46 @@ def lead_assign(*, lead: Lead, expert: Expert, actor) -> None:
         )
         if expert.user.email:
             # The owner's note carries no personal data, only the way to the lead.
+            language = (expert.languages or [settings.LANGUAGE_CODE])[0]
+            with translation.override(language):
+                form_name = labels.form_name(lead.form)
             mail_send(
                 kind="lead_assigned",
                 to=expert.user.email,
-                language=(expert.languages or [settings.LANGUAGE_CODE])[0],
+                language=language,
                 context={
                     "form": lead.form,
+                    "form_name": form_name,
+                    "organization": lead_organization_name(lead),
+                    "received_at": lead.created_at,
                     "lead_path": reverse("console:lead", args=[lead.public_id]),
                 },
                 actor=actor,
+                time_zone=expert.time_zone,
             )
         if lead.form == "demo" and not lead.meetings.filter(status="booked").exists():
             from pledge.meetings.scheduling import booking_invitation_send
 
             booking_invitation_send(lead=lead)
+
+
+def lead_organization_name(lead: Lead) -> str:
+    """The organisation a lead comes from: the person's organisation, else the company they
+    typed. The expert's note names it (and the form and time), never how to reach the person."""
+    if lead.person.organization_id:
+        return str(lead.person.organization)
+    answers = lead.submission.answers
+    return str(answers.get("company") or answers.get("employer") or "")
+
+
+def lead_next_meeting(lead: Lead):
+    """The lead's next booked meeting still to come, or None (the lead card shows it)."""
+    return (
+        lead.meetings.filter(status="booked", ends_at__gt=timezone.now())
+        .select_related("expert")
+        .order_by("starts_at")
+        .first()
+    )
 
 
 def lead_access(*, lead: Lead, actor) -> Lead:
@@ -124,6 +151,11 @@ def leads_for(*, actor, status: str = "", form: str = "", unassigned: bool = Fal
     if unassigned:
         leads = leads.filter(owner__isnull=True)
     return leads.select_related("person", "owner").order_by("-created_at")
+
+
+def people_with_open_leads():
+    """The ids of people with a lead not yet closed (the console's people list filters by it)."""
+    return Lead.objects.exclude(status=LeadStatus.CLOSED).values("person_id")
 
 
 def lead_status_set(*, lead: Lead, status: str, actor) -> None:

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from pledge.vault.fields import EncryptedTextField
 
 ZONES = sorted(zoneinfo.available_timezones())
+BUFFER_MAX_MINUTES = 120
+NOTICE_MAX_HOURS = 720
 
 
 class Expert(models.Model):
@@ -27,6 +29,22 @@ class Expert(models.Model):
     office_address = models.TextField(blank=True)  # where they meet in person
     active = models.BooleanField(default=True)
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Free minutes kept before and after each of their meetings: no slot is offered inside.
+    buffer_minutes = models.PositiveSmallIntegerField(default=0)
+    # How long ahead a visitor must book: no slot starts sooner than this many hours from now.
+    notice_hours = models.PositiveSmallIntegerField(default=12)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(buffer_minutes__lte=BUFFER_MAX_MINUTES),
+                name="expert_buffer_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(notice_hours__lte=NOTICE_MAX_HOURS),
+                name="expert_notice_range",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
@@ -60,6 +78,41 @@ class Availability(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class TimeOffKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday")
+    DAY_OFF = "day_off", _("Day off")
+
+
+class TimeOff(models.Model):
+    """An exception to the weekly windows: days (in the expert's zone, both ends included) on
+    which no demo is booked, or only the hours from ``start`` to ``end`` of each of them."""
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="time_off")
+    kind = models.CharField(max_length=12, choices=TimeOffKind.choices, default=TimeOffKind.DAY_OFF)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    start = models.TimeField(null=True, blank=True)  # both empty: the whole day
+    end = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["first_day", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")), name="time_off_days"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True, end__isnull=True)
+                | models.Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="time_off_hours",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.first_day}-{self.last_day}"
 
 
 class LeadStatus(models.TextChoices):
@@ -138,6 +191,9 @@ class Meeting(models.Model):
         max_length=12, choices=MeetingStatus.choices, default=MeetingStatus.BOOKED
     )
     sequence = models.PositiveIntegerField(default=0)
+    # The IANA zone the visitor chose the time in (empty: unknown, read as the site's), so the
+    # expert sees both zones and later emails read in the visitor's.
+    visitor_timezone = models.CharField(max_length=64, blank=True, default="")
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -8,6 +8,7 @@ counts then say what went, rather than vanishing in intake's cascade.
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from pledge.inventory import labels
 from pledge.meetings.models import Lead, LeadNote, Meeting
 from pledge.meetings.scheduling import meeting_withdraw_for_erasure
 from pledge.people.registry import PersonalDataProvider, TimelineEntry, provider_register, when
@@ -39,6 +40,7 @@ def leads_export(person) -> list[dict]:
                     "starts_at": when(meeting.starts_at),
                     "ends_at": when(meeting.ends_at),
                     "location": meeting.location,
+                    "visitor_timezone": meeting.visitor_timezone,
                     "status": meeting.status,
                     "at": when(meeting.created_at),
                 }
@@ -52,7 +54,7 @@ def leads_timeline(person) -> list[TimelineEntry]:
         TimelineEntry(
             at=lead.created_at,
             kind="lead",
-            summary=lead.form,
+            summary=labels.form_name(lead.form),
             detail=lead.get_status_display(),
             link=reverse("console:lead", args=[lead.public_id]),
         )
@@ -105,6 +107,7 @@ def register() -> None:
                 "starts_at": _("Starts"),
                 "ends_at": _("Ends"),
                 "location": _("Where"),
+                "visitor_timezone": _("Your time zone"),
                 "at": _("When"),
             },
             order=50,

@@ -1,22 +1,171 @@
-"""The visitor's private booking page: pick, reschedule or cancel a demo without an account."""
+"""The visitor's private booking page: pick, reschedule or cancel a demo without an account.
+
+Times read in the visitor's own zone: ``booking.js`` reads the browser's zone and reloads the
+page with ``?tz=``; the zone select changes it (a GET form, so it works without JavaScript too).
+With JavaScript the free times show as a week grid (a column a day, previous and next week);
+without, as one list grouped by day, in the site's zone until the visitor picks another. A slot
+button opens a confirmation step (GET, nothing booked); only its form books (POST).
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from pledge.meetings.models import MeetingStatus
+from pledge.meetings.invites import invite_ics
+from pledge.meetings.models import ZONES, MeetingStatus
 from pledge.meetings.scheduling import (
+    Slot,
     lead_by_token,
     lead_slots,
     meeting_book,
     meeting_cancel,
     meeting_reschedule,
+    zone_known,
 )
 from pledge.vault.actors import Actor
 
 VISITOR = Actor.visitor("booking")
+
+# Offered first in the zone select: where Gonex's visitors mostly are.
+COMMON_ZONES = (
+    ("Asia/Shanghai", gettext_lazy("Beijing, Shanghai")),
+    ("Asia/Hong_Kong", gettext_lazy("Hong Kong")),
+    ("Asia/Taipei", gettext_lazy("Taipei")),
+    ("Asia/Singapore", gettext_lazy("Singapore")),
+    ("Asia/Tokyo", gettext_lazy("Tokyo")),
+    ("Asia/Seoul", gettext_lazy("Seoul")),
+    ("Asia/Kolkata", gettext_lazy("India")),
+    ("Asia/Dubai", gettext_lazy("Dubai")),
+    ("Europe/London", gettext_lazy("London")),
+    ("Europe/Paris", gettext_lazy("Paris")),
+    ("Europe/Berlin", gettext_lazy("Berlin")),
+    ("America/New_York", gettext_lazy("New York")),
+    ("America/Chicago", gettext_lazy("Chicago")),
+    ("America/Denver", gettext_lazy("Denver")),
+    ("America/Los_Angeles", gettext_lazy("Los Angeles")),
+    ("Australia/Sydney", gettext_lazy("Sydney")),
+    ("UTC", gettext_lazy("Coordinated Universal Time")),
+)
+COMMON_NAMES = dict(COMMON_ZONES)
+REGIONS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+OTHER_ZONES = tuple(name for name in ZONES if name.startswith(REGIONS) and name not in COMMON_NAMES)
+
+
+@dataclass
+class Day:
+    day: date
+    slots: list[Slot] = field(default_factory=list)
+
+
+def zone_offset(name: str) -> str:
+    """``+08:00``, or ``-05:00`` written with a real minus sign (U+2212), for the zone now."""
+    offset = datetime.now(zoneinfo.ZoneInfo(name)).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "\u2212"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def zone_label(name: str) -> str:
+    """How a zone reads: a translated place for the common ones, the IANA name in words for
+    the others, with its offset from UTC now."""
+    place = str(COMMON_NAMES.get(name) or name.replace("_", " "))
+    return _("%(place)s (UTC%(offset)s)") % {"place": place, "offset": zone_offset(name)}
+
+
+def zone_options(current: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The select's groups: the common zones, then every other one (and the current one if a
+    browser reported a zone outside both)."""
+    others = list(OTHER_ZONES)
+    if current not in COMMON_NAMES and current not in others:
+        others.insert(0, current)
+    return [
+        (_("Common time zones"), [(name, zone_label(name)) for name, _label in COMMON_ZONES]),
+        (_("All time zones"), [(name, zone_label(name)) for name in others]),
+    ]
+
+
+def zone_chosen(request) -> tuple[str, str]:
+    """The zone the visitor reads times in (``tz`` of the query or the form), and an error to
+    show when they sent one no one knows (then the site's zone)."""
+    asked = (request.POST.get("tz") or request.GET.get("tz") or "").strip()[:64]
+    if not asked:
+        return settings.TIME_ZONE, ""
+    if zone_known(asked):
+        return asked, ""
+    return settings.TIME_ZONE, _(
+        "We do not know the time zone you asked for, so times are shown in %(zone)s."
+    ) % {"zone": zone_label(settings.TIME_ZONE)}
+
+
+def days_of(slots: list[Slot], zone) -> list[Day]:
+    """The slots grouped by their day in ``zone``, in order."""
+    days: dict[date, Day] = {}
+    for slot in slots:
+        local = slot.starts_at.astimezone(zone).date()
+        days.setdefault(local, Day(local)).slots.append(slot)
+    return list(days.values())
+
+
+def week_of(days: list[Day], asked: str) -> tuple[list[Day], date | None, date | None]:
+    """The seven days (Monday first) of the asked week, or of the first week with a free time;
+    and the Mondays of the weeks before and after that have free times."""
+    mondays = sorted({day.day - timedelta(days=day.day.weekday()) for day in days})
+    if not mondays:
+        return [], None, None
+    try:
+        monday = date.fromisoformat(asked)
+    except ValueError:
+        monday = mondays[0]
+    if monday not in mondays:
+        monday = mondays[0]
+    by_day = {day.day: day for day in days}
+    week = [
+        by_day.get(monday + timedelta(days=n), Day(monday + timedelta(days=n))) for n in range(7)
+    ]
+    index = mondays.index(monday)
+    previous = mondays[index - 1] if index > 0 else None
+    following = mondays[index + 1] if index + 1 < len(mondays) else None
+    return week, previous, following
+
+
+def week_link(zone_name: str, monday: date | None) -> str:
+    if monday is None:
+        return ""
+    return "?" + urlencode({"tz": zone_name, "week": monday.isoformat()})
+
+
+def calendar_link(token: str, meeting, zone_name: str) -> str:
+    return reverse("web:booking_calendar", args=[token, meeting.public_id]) + (
+        "?" + urlencode({"tz": zone_name})
+    )
+
+
+def rendered(request, template: str, context: dict, zone_name: str, status: int = 200):
+    """Render with the visitor's zone active, so ``|date`` shows their local times."""
+    with timezone.override(zoneinfo.ZoneInfo(zone_name)):
+        return render(request, template, {**context, "zone": zone_name}, status=status)
 
 
 @never_cache
@@ -26,36 +175,117 @@ def booking(request, token: str):
     if lead is None:
         return render(request, "web/forms/link_expired.html", status=404)
     meeting = lead.meetings.filter(status=MeetingStatus.BOOKED).first()
+    zone_name, zone_error = zone_chosen(request)
+    common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name)}
     error = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
         slot_key = request.POST.get("slot", "")[:20]
         try:
             if action == "cancel" and meeting is not None:
-                meeting_cancel(meeting=meeting, actor=VISITOR)
-                return render(request, "web/booking/cancelled.html", {"lead": lead})
+                meeting_cancel(
+                    meeting=meeting,
+                    actor=VISITOR,
+                    reason=request.POST.get("reason", "")[:4000],
+                    visitor_zone=zone_name,
+                )
+                return rendered(request, "web/booking/cancelled.html", common, zone_name)
             if meeting is not None:
-                meeting = meeting_reschedule(meeting=meeting, slot_key=slot_key, actor=VISITOR)
+                meeting = meeting_reschedule(
+                    meeting=meeting, slot_key=slot_key, actor=VISITOR, visitor_zone=zone_name
+                )
             else:
-                meeting = meeting_book(lead=lead, slot_key=slot_key, actor=VISITOR)
-            return render(
+                meeting = meeting_book(
+                    lead=lead, slot_key=slot_key, actor=VISITOR, visitor_zone=zone_name
+                )
+            return rendered(
                 request,
                 "web/booking/booked.html",
-                {"lead": lead, "meeting": meeting, "zone": settings.TIME_ZONE},
+                {
+                    **common,
+                    "meeting": meeting,
+                    "calendar_link": calendar_link(token, meeting, zone_name),
+                },
+                zone_name,
             )
         except ValidationError as invalid:
             error = " ".join(invalid.messages)
     slots, all_fit = lead_slots(lead, exclude=meeting)
-    return render(
+    zone = zoneinfo.ZoneInfo(zone_name)
+    days = days_of(slots, zone)
+    week, previous, following = week_of(days, request.GET.get("week", ""))
+    chosen = None
+    if request.method == "GET" and request.GET.get("slot"):
+        chosen = next((slot for slot in slots if slot.key == request.GET["slot"][:20]), None)
+        if chosen is None:
+            error = _("That time is no longer free. Choose another.")
+    return rendered(
         request,
         "web/booking/choose.html",
         {
-            "lead": lead,
+            **common,
             "meeting": meeting,
+            "calendar_link": calendar_link(token, meeting, zone_name) if meeting else "",
             "slots": slots,
             "all_fit": all_fit,
+            "days": days,
+            "week": week,
+            "monday": week[0].day if week else None,
+            "previous_link": week_link(zone_name, previous),
+            "next_link": week_link(zone_name, following),
+            "chosen": chosen,
             "error": error,
-            "zone": settings.TIME_ZONE,
+            "zone_error": zone_error,
+            "zone_groups": zone_options(zone_name),
+            # The browser's zone is read only on a first visit, never over a visitor's choice.
+            "detect": request.method == "GET" and "tz" not in request.GET,
         },
-        status=400 if error else 200,
+        zone_name,
+        status=400 if error or zone_error else 200,
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def booking_cancel(request, token: str):
+    """ "Cancel this meeting?": the confirmation step, with an optional reason for the expert."""
+    lead = lead_by_token(token)
+    if lead is None:
+        return render(request, "web/forms/link_expired.html", status=404)
+    meeting = lead.meetings.filter(status=MeetingStatus.BOOKED).first()
+    zone_name, _error = zone_chosen(request)
+    if meeting is None:
+        return redirect(reverse("web:booking", args=[token]) + "?" + urlencode({"tz": zone_name}))
+    common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name)}
+    if request.method == "POST":
+        meeting_cancel(
+            meeting=meeting,
+            actor=VISITOR,
+            reason=request.POST.get("reason", "")[:4000],
+            visitor_zone=zone_name,
+        )
+        return rendered(request, "web/booking/cancelled.html", common, zone_name)
+    return rendered(request, "web/booking/cancel.html", {**common, "meeting": meeting}, zone_name)
+
+
+@never_cache
+@require_GET
+def booking_calendar(request, token: str, meeting_id):
+    """The meeting as a calendar file, in the visitor's language and zone (``?tz=``), behind
+    the same private link: "add to calendar" for any calendar program."""
+    lead = lead_by_token(token)
+    meeting = lead.meetings.filter(public_id=meeting_id).first() if lead else None
+    if meeting is None:
+        raise Http404
+    zone_name, _error = zone_chosen(request)
+    manage = settings.PLEDGE_SITE_URL + reverse("web:booking", args=[token])
+    ics = invite_ics(
+        meeting,
+        method="PUBLISH",
+        language=get_language() or settings.LANGUAGE_CODE,
+        time_zone=zone_name,
+        link=manage,
+    )
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="invite.ics"'
+    return response

@@ -54,7 +54,10 @@ def test_the_visitor_gets_a_private_booking_link(client, policy, expert):
     token = re.search(r"/demo/booking/([^/\s]+)/", invitation.private_links["link"]).group(1)
     assert lead.booking_token_hash and token not in lead.booking_token_hash
     page = client.get(f"/en/demo/booking/{token}/").content.decode()
-    assert "Book this time" in page
+    slot = re.search(r'name="slot" value="(\w+)"', page).group(1)  # nothing preselected
+    assert "checked" not in page
+    page = client.get(f"/en/demo/booking/{token}/", {"slot": slot}).content.decode()
+    assert "Book this time" in page  # the confirmation step
 
 
 def test_an_expert_sees_only_their_own_leads_by_service_and_by_url(
