@@ -319,7 +319,8 @@ def staff_login(server):
         page.locator("form.form button[type=submit]").click()
         if username not in secrets_by_user:
             page.wait_for_url("**/console/login/enrol/**")
-            secrets_by_user[username] = page.locator("code.secret").inner_text()
+            key = page.locator("code.secret").inner_text()  # in blocks of four
+            secrets_by_user[username] = key.replace(" ", "")
             step = int(time.time()) // 30
             page.locator("#id_otp_token").fill(totp_code(secrets_by_user[username], step))
             page.locator("form.form button[type=submit]").click()

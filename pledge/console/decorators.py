@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from pledge.meetings.experts import staff_time_zone
 from pledge.vault.access import access_require, client_ip, has_access, network_allowed
 from pledge.vault.actors import Actor
-from pledge.vault.two_factor import has_second_factor
+from pledge.vault.two_factor import has_second_factor, recovery_codes_forget
 
 
 def network_refusal(request):
@@ -58,6 +58,8 @@ def staff_view(permission: str | tuple[str, ...] | None = None):
                 step = "console:verify" if has_second_factor(user) else "console:enrol"
                 return redirect(f"{reverse(step)}?next={request.get_full_path()}")
             request.actor = Actor.staff(user)
+            if not getattr(view, "keeps_recovery_codes", False):
+                recovery_codes_forget(request.session)  # held only until the next page
             if isinstance(permission, tuple):
                 if not any(has_access(request.actor, one) for one in permission):
                     access_require(request.actor, permission[0])

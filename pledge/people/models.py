@@ -72,7 +72,9 @@ class Person(models.Model):
 
 
 class PersonNameToken(models.Model):
-    """One blind-indexed token of a person's name, so staff can search names (P22)."""
+    """One blind-indexed search token of a person, so staff can search them (P22): a whole
+    token of their name (32 hex characters), or the 16-bit digest of a fragment of their name
+    or email (4 hex characters, ``people/search.py``)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_tokens")
     digest = models.CharField(max_length=32)

@@ -9,13 +9,12 @@ from django.db import transaction
 from pledge.people.models import Consent, Organization, Person, PersonNameToken
 from pledge.people.optouts import opt_outs_restore
 from pledge.people.registry import OPEN, person_access_granted
+from pledge.people.search import NAME_CONTEXT, PeopleFilters, people_list, search_fragment_digests
 from pledge.people.values import validate_name, validate_phone, validate_single_line
 from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.audit import audit_record
 from pledge.vault.fields import lookup_digests
 from pledge.vault.keys import current_ring, name_tokens
-
-NAME_CONTEXT = "people.Person.name"
 
 
 def name_token_digests(name: str) -> list[str]:
@@ -23,11 +22,21 @@ def name_token_digests(name: str) -> list[str]:
     return [ring.digest(token, context=NAME_CONTEXT) for token in name_tokens(name)]
 
 
+def person_search_digests(person: Person) -> list[str]:
+    """Every blind-indexed search token of ``person``: the whole tokens of their name, and the
+    short fragment digests of their name and email that let staff search by a part of either
+    (``people.search``)."""
+    return [
+        *name_token_digests(person.name),
+        *search_fragment_digests(name=person.name, email=person.email),
+    ]
+
+
 def person_name_tokens_refresh(person: Person) -> None:
-    """Rebuild the person's searchable name tokens (after any change of name or key)."""
+    """Rebuild the person's search tokens (after any change of name, email or key)."""
     PersonNameToken.objects.filter(person=person).delete()
     PersonNameToken.objects.bulk_create(
-        PersonNameToken(person=person, digest=digest) for digest in name_token_digests(person.name)
+        PersonNameToken(person=person, digest=digest) for digest in person_search_digests(person)
     )
 
 
@@ -60,36 +69,21 @@ def person_find_by_phone(phone: str) -> Person | None:
     )
 
 
-def people_search(*, query: str, actor, limit: int = 50) -> list[Person]:
-    """People whose email or phone is exactly ``query``, or whose name has all its tokens.
+def people_search(
+    *, query: str, actor, limit: int = 50, filters: PeopleFilters | None = None
+) -> list[Person]:
+    """People whose name, email or organisation holds every word of ``query`` (the start of a
+    word from two characters, any part from three), or whose whole email or phone it is;
+    newest first (``people.search``).
 
-    Staff only (``view_person``); the search itself is audited, without the query text.
+    Staff only (``view_person``); the search itself is audited, without the query text. The
+    console's list pages through ``people_list`` itself.
     """
-    access_require(actor, "view_person")
     query = query.strip()
     if not query:
+        access_require(actor, "view_person")
         return []
-    found = []
-    if "@" in query:
-        found = [person for person in [person_find_by_email(query)] if person]
-    else:
-        by_phone = person_find_by_phone(query) if any(c.isdigit() for c in query) else None
-        found = [by_phone] if by_phone else []
-        if not found:
-            ring = current_ring()
-            tokens = name_tokens(query)
-            matches = None
-            for token in tokens:
-                digests = ring.digests(token, context=NAME_CONTEXT)
-                ids = set(
-                    PersonNameToken.objects.filter(digest__in=digests).values_list(
-                        "person_id", flat=True
-                    )
-                )
-                matches = ids if matches is None else matches & ids
-            found = list(Person.objects.filter(id__in=matches or [])[:limit])
-    audit_record(actor=actor, action="person.searched", details={"results": len(found)})
-    return found
+    return list(people_list(actor=actor, query=query, filters=filters).people[:limit])
 
 
 def person_view(*, person: Person, actor, reason: str = "") -> Person:
@@ -105,13 +99,18 @@ def person_open(*, person: Person, actor, reason: str = "") -> Person:
     The privacy officer (``view_person``) may open anyone; others only whom a rule registered
     by an app above allows (meetings: an expert, the people of their own leads).
     """
-    allowed = has_access(actor, "view_person") or person_access_granted(
-        actor, purpose=OPEN, person=person
-    )
-    if not allowed:
+    if not person_may_open(person=person, actor=actor):
         refuse(actor, "view_person", target=person)
     audit_record(actor=actor, action="person.viewed", target=person, reason=reason)
     return person
+
+
+def person_may_open(*, person: Person, actor) -> bool:
+    """Whether ``person_open`` would let ``actor`` in, asked without a refusal on record (a
+    lead's page shows the person's timeline only to whom may open the person)."""
+    return has_access(actor, "view_person") or person_access_granted(
+        actor, purpose=OPEN, person=person
+    )
 
 
 def organization_open(*, organization: Organization, actor) -> Organization:
@@ -309,6 +308,7 @@ def person_email_set(*, person: Person, email: str, actor) -> bool:
         return False
     person.email = email
     person.save(update_fields=["email", "email_index", "updated_at"])
+    person_name_tokens_refresh(person)  # the email's fragments are search tokens too
     audit_record(
         actor=actor, action="person.corrected", target=person, details={"fields": ["email"]}
     )

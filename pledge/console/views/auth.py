@@ -3,10 +3,13 @@
 from axes.helpers import get_cool_off
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -16,12 +19,16 @@ from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_record
 from pledge.vault.two_factor import (
     authenticator_reset,
+    code_wait_seconds,
     has_second_factor,
+    recovery_codes_hold,
     recovery_codes_left,
     recovery_codes_renew,
+    recovery_codes_take,
     second_factor_verify,
     totp_enrol_confirm,
     totp_enrolment,
+    totp_key,
     totp_qr_svg,
 )
 
@@ -86,6 +93,22 @@ def pending_staff(request):
     return None
 
 
+def wait_message(seconds: int) -> str:
+    """What a throttled code says: how long to wait, not that the code was wrong."""
+    return ngettext(
+        "Too many wrong codes: wait %(seconds)d second, then enter the newest code.",
+        "Too many wrong codes: wait %(seconds)d seconds, then enter the newest code.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
+def recovery_codes_page(request, codes: list[str], next_url: str):
+    """The codes, shown once, with a copy button and a download of this moment's codes (held
+    encrypted in the session until that download or the next console page)."""
+    recovery_codes_hold(request.session, user=request.user, codes=codes)
+    return render(request, "console/recovery_codes.html", {"codes": codes, "next": next_url})
+
+
 def finish_login(request, device):
     otp_login(request, device)
     request.session.cycle_key()  # a new session key once the second factor is in (A6)
@@ -101,12 +124,14 @@ def verify(request):
         return redirect(with_next(request, "console:enrol"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = second_factor_verify(user=user, token=form.cleaned_data["otp_token"])
-        if device is not None:
-            return finish_login(request, device)
+        verification = second_factor_verify(user=user, token=form.cleaned_data["otp_token"])
+        if verification.device is not None:
+            return finish_login(request, verification.device)
         form.add_error(
             "otp_token",
-            _("That code is not valid. Codes change every 30 seconds; enter the newest one."),
+            wait_message(verification.wait_seconds)
+            if verification.wait_seconds
+            else _("That code is not valid. Codes change every 30 seconds; enter the newest one."),
         )
     return render(request, "console/verify.html", {"form": form, "next": safe_next(request)})
 
@@ -120,17 +145,16 @@ def enrol(request):
         return redirect(with_next(request, "console:verify"))
     device = totp_enrolment(user)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = code_wait_seconds(device) if request.method == "POST" else 0
+    if request.method == "POST" and form.is_valid() and wait:
+        form.add_error("otp_token", wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         codes = totp_enrol_confirm(user=user, token=form.cleaned_data["otp_token"])
         if codes is not None:
             device.refresh_from_db()
             otp_login(request, device)
             request.session.cycle_key()
-            return render(
-                request,
-                "console/recovery_codes.html",
-                {"codes": codes, "next": safe_next(request)},
-            )
+            return recovery_codes_page(request, codes, safe_next(request))
         form.add_error(
             "otp_token",
             _("That code does not match. Scan the code again and enter the 6 digits it shows."),
@@ -141,7 +165,7 @@ def enrol(request):
         {
             "form": form,
             "qr": totp_qr_svg(device),
-            "secret": device.config_url.split("secret=")[1].split("&")[0],
+            "secret": totp_key(device),
             "next": safe_next(request),
         },
     )
@@ -155,11 +179,7 @@ def account(request):
     if request.method == "POST" and form.is_valid():
         if action == "recovery_codes":
             codes = recovery_codes_renew(user=request.user)
-            return render(
-                request,
-                "console/recovery_codes.html",
-                {"codes": codes, "next": reverse("console:account")},
-            )
+            return recovery_codes_page(request, codes, reverse("console:account"))
         if action == "reset_authenticator":
             authenticator_reset(user=request.user, actor=request.actor)
             auth_logout(request)
@@ -169,6 +189,28 @@ def account(request):
         "console/account.html",
         {"form": form, "codes_left": recovery_codes_left(request.user)},
     )
+
+
+def keeps_recovery_codes(view):
+    """Marks the one console view before which ``staff_view`` keeps held recovery codes."""
+    view.keeps_recovery_codes = True
+    return view
+
+
+@staff_view()
+@keeps_recovery_codes
+def recovery_codes_download(request):
+    """The recovery codes just shown, as a text file: only in the session that made them,
+    once, before any other console page. Afterwards the page says to make new ones."""
+    codes = recovery_codes_take(request.session, user=request.user)
+    if codes is None:
+        return render(request, "console/recovery_codes_gone.html")
+    text = render_to_string(
+        "console/recovery_codes.txt", {"codes": codes, "user": request.user}, request=request
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
+    return response
 
 
 @require_POST

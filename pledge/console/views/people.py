@@ -4,23 +4,54 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from pledge.cases.services import cases_of
 from pledge.console.decorators import staff_view
-from pledge.people.models import Organization, Person
+from pledge.meetings.leads import people_with_open_leads
+from pledge.people.models import Organization, Person, Source
 from pledge.people.optouts import do_not_contact_set
-from pledge.people.services import organization_open, people_search, person_open
+from pledge.people.search import PeopleFilters, people_list
+from pledge.people.services import organization_open, person_open
 from pledge.people.timeline import person_timeline
 from pledge.tracking.identification import organization_networks_set
 from pledge.vault.access import has_access
 
+PEOPLE_PER_PAGE = 50
+DO_NOT_CONTACT_CHOICES = {"yes": True, "no": False}
+
+
+def people_filters_from(params) -> PeopleFilters:
+    """The list's filters from the address; a value that is not one of the choices counts as
+    no filter (a hand-edited address never fails)."""
+    source = params.get("source", "")
+    return PeopleFilters(
+        do_not_contact=DO_NOT_CONTACT_CHOICES.get(params.get("dnc", "")),
+        source=source if source in Source.values else "",
+        organization=params.get("org", "").strip()[:200],
+        among=people_with_open_leads() if params.get("open") == "1" else None,
+    )
+
 
 @staff_view("view_person")
 def search(request):
+    """Everyone Pledge holds, newest first: searched by a part of a name, email or company,
+    filtered, a page at a time. Each showing is audited as a search (``people_list``)."""
     query = request.GET.get("q", "")[:200]
-    actor = request.actor
-    results = people_search(query=query, actor=actor) if query.strip() else []
+    filters = people_filters_from(request.GET)
+    found = people_list(actor=request.actor, query=query, filters=filters)
+    page = Paginator(found.people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "console/people.html",
-        {"query": query, "results": results, "searched": bool(query)},
+        {
+            "query": query,
+            "found": found,
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "filtered": bool(query.strip() or filters.used()),
+            "sources": Source.choices,
+            "dnc": request.GET.get("dnc", "") if filters.do_not_contact is not None else "",
+            "source": filters.source,
+            "org": filters.organization,
+            "open": filters.among is not None,
+        },
     )
 
 
