@@ -77,7 +77,7 @@ def test_job_application_with_a_cv_in_chinese(server, page, tmp_path, inbox):
     page.get_by_label("姓名", exact=True).fill("韩梅梅")
     page.get_by_label("电子邮件地址", exact=True).fill("hanmeimei@e2e-jobs.cn")
     page.get_by_label("电话号码").fill("13800138000")
-    page.get_by_label("申请职位").fill("软件工程师")
+    page.get_by_label("申请职位").select_option(label="软件工程师")
     page.locator("input[type=file]").set_input_files(str(cv))
     page.get_by_label("18 周岁及以上").check()
     page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
@@ -102,17 +102,24 @@ def test_the_person_appears_for_staff(server, page, staff_login, inbox):
     assert "grace.wu@e2e-interest.cn" in page.content()
 
 
-def test_an_account_opens_the_downloads_and_only_then_a_session_cookie_exists(server, page):
+def session_cookies(page) -> list:
+    return [c["value"] for c in page.context.cookies() if c["name"] == "sessionid"]
+
+
+def test_an_account_signs_its_creator_in_and_only_then_a_session_cookie_exists(server, page):
     page.goto(server.url + "/en/account/register/")
-    assert not [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    assert not session_cookies(page)  # P09
     page.get_by_label("Name", exact=True).fill("Zhou Yun")
     page.get_by_label("Email address", exact=True).fill("zhou.yun@e2e-account.cn")
     page.get_by_label("Password").fill("a long and unusual pass phrase")
     page.get_by_label("18 or over").check()
     page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
     page.get_by_role("button", name="Send").click()
-    page.get_by_role("heading", name="Thank you").wait_for()
-    assert not [c for c in page.context.cookies() if c["name"] == "sessionid"]  # P09
+    page.get_by_role("heading", name="Downloads").wait_for()  # signed in, on the account page
+    assert "you are signed in" in page.locator("[role=status]").inner_text()
+    assert page.url.endswith("/en/account/")
+    assert session_cookies(page)
+    page.get_by_role("button", name="Log out").click()
     page.goto(server.url + "/en/account/login/")
     page.get_by_label("Email address", exact=True).fill("Zhou.Yun@e2e-account.cn")
     page.get_by_label("Password").fill("a long and unusual pass phrase")
@@ -150,3 +157,107 @@ def test_the_separate_consent_boxes_work_without_javascript(
     # The words ticked are the words kept (the timeline shows their first 200 characters).
     assert sales_text[:150] in shown.replace("&#x27;", "'")
     assert "subsidiaries and other affiliates" not in shown  # the unticked box: nothing
+
+
+# --- Issue 16: a mistake keeps the CV, the error summary takes the focus --------------------
+
+CV = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+WRONG_FIELD = {
+    "en": {
+        "prefix": "/en",
+        "position": "Software engineer",
+        "apply": "Apply for Software engineer",
+        "name": "Name",
+        "email": "Email address",
+        "phone": "Phone number",
+        "adult": "18 or over",
+        "send": "Send",
+        "attached": ("cv.pdf (", ") attached."),
+        "remove": "Remove cv.pdf",
+        "thanks": "Thank you",
+    },
+    "zh-hans": {
+        "prefix": "",
+        "position": "软件工程师",
+        "apply": "申请软件工程师",
+        "name": "姓名",
+        "email": "电子邮件地址",
+        "phone": "电话号码",
+        "adult": "18 周岁及以上",
+        "send": "提交",
+        "attached": ("已附上 cv.pdf（", "）。"),
+        "remove": "移除 cv.pdf",
+        "thanks": "谢谢",
+    },
+}
+
+
+def held_says(page, words) -> bool:
+    """The held file's sentence: its name, its size (which Django words itself), attached."""
+    text = page.locator(".held-name").inner_text()
+    return text.startswith(words[0]) and text.endswith(words[1])
+
+
+def focused_id(page) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def application_with_a_wrong_email(page, server, words, cv, address):
+    """From the careers page to an application with a wrong email address and a CV."""
+    page.goto(server.url + words["prefix"] + "/careers/")
+    page.get_by_role("link", name=words["apply"]).click()
+    page.get_by_label(words["name"], exact=True).fill("Ma Lin")
+    page.get_by_label(words["email"], exact=True).fill(address.replace("@", " at "))
+    page.get_by_label(words["phone"]).fill("13800138000")
+    page.locator("input[type=file]").set_input_files(str(cv))
+    page.get_by_label(words["adult"]).check()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_wrong_field_keeps_the_cv_and_focuses_the_error_summary(
+    server, page, tmp_path, inbox, screenshot, language
+):
+    words = WRONG_FIELD[language]
+    cv = tmp_path / "cv.pdf"
+    cv.write_bytes(CV)
+    address = f"ma.lin.{language}@e2e-held.cn"
+    application_with_a_wrong_email(page, server, words, cv, address)
+    selected = page.locator("select[name=position] option:checked").inner_text()
+    assert selected == words["position"]  # the careers page's link chose it
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name=words["send"]).click()
+    summary = page.locator("#form-message")
+    summary.wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-message'")
+    assert held_says(page, words["attached"])
+    assert page.get_by_label(words["remove"]).is_visible()
+    screenshot(page, f"form-held-cv-{language}")
+    summary.get_by_role("link").first.click()  # leads to the field, focused
+    assert focused_id(page) == "id_email"
+    page.get_by_label(words["email"], exact=True).fill(address)
+    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+    page.get_by_role("button", name=words["send"]).click()  # no file chosen again
+    page.get_by_role("heading", name=words["thanks"]).wait_for()
+    inbox.wait_for(address)
+
+
+def test_without_javascript_the_error_summary_comes_first_and_has_the_focus(
+    server, page_without_javascript, tmp_path, inbox
+):
+    page = page_without_javascript
+    words = WRONG_FIELD["en"]
+    cv = tmp_path / "cv.pdf"
+    cv.write_bytes(CV)
+    address = "ma.lin.nojs@e2e-held.cn"
+    application_with_a_wrong_email(page, server, words, cv, address)
+    answer_the_sum(page)
+    page.get_by_role("button", name="Send").click()
+    page.locator("#form-message").wait_for()
+    assert focused_id(page) == "form-message"  # autofocus: no script needed
+    assert page.locator("#form-message a").first.get_attribute("href") == "#id_email"
+    assert held_says(page, words["attached"])
+    page.get_by_label("Email address", exact=True).fill(address)
+    answer_the_sum(page)
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    inbox.wait_for(address)

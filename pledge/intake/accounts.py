@@ -2,7 +2,7 @@
 
 import secrets
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, login
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +17,9 @@ from pledge.vault.audit import audit_record
 from pledge.vault.login_limits import login_address
 
 SIGNING_UP = Actor.visitor("account")
+SIGNING_IN = Actor.visitor("account")
+# How a visitor came to be signed in, as the audit log records it.
+SIGNED_IN_BY = ("password", "registration")
 
 # Sign-in tries per window: for one email address from one client address, and from one client
 # address whatever the email (SECURITY.md A5, B3).
@@ -96,3 +99,18 @@ def account_authenticate(*, request, email: str, password: str):
             raise
         raise Refused("rate", SIGN_IN_WAIT % {"minutes": SIGN_IN_WINDOW // 60}) from None
     return EmailAccountBackend().authenticate(request, email=email, password=password)
+
+
+def account_sign_in(*, request, user, by: str) -> None:
+    """Sign the visitor in: a new session under a new key (Django's ``login`` rotates it, and
+    the CSRF token with it, so no session fixed before can be taken over), audited the same
+    whether they typed their password or have just created the account."""
+    if by not in SIGNED_IN_BY:
+        raise ValueError(by)
+    login(request, user, backend="pledge.people.backends.EmailAccountBackend")
+    audit_record(
+        actor=SIGNING_IN,
+        action="account.signed_in",
+        target=user.visitor_account.person,
+        details={"by": by},
+    )

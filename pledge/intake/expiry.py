@@ -18,6 +18,7 @@ from pledge.intake.models import (
     FeedbackReplyAddress,
     GuardianPending,
     ImportBatch,
+    PendingUpload,
     StoredFile,
     Submission,
 )
@@ -39,6 +40,9 @@ from pledge.people.retention import (
 from pledge.people.versions import version_inventory
 
 ORPHAN_AFTER = timedelta(days=1)
+# A held file goes this long after its hour: a post sent just before the hour ends attaches it
+# without racing the purge.
+PENDING_GRACE = timedelta(minutes=10)
 NOT_IN_ANSWERS = {"password"}  # kept by the account, hashed; never in a submission
 
 
@@ -151,6 +155,18 @@ def guardian_pending_remove(keys) -> int:
     return removed
 
 
+def pending_uploads_expired(now):
+    """A file held while its form was corrected, once its hour (and the grace) has passed."""
+    return PendingUpload.objects.filter(expires_at__lte=now - PENDING_GRACE)
+
+
+def pending_uploads_remove(keys) -> int:
+    names = list(PendingUpload.objects.filter(pk__in=keys).values_list("stored_name", flat=True))
+    removed = PendingUpload.objects.filter(pk__in=keys).delete()[0]
+    transaction.on_commit(lambda: [upload_delete(name) for name in names])
+    return removed
+
+
 def imports_expired(now):
     """An imported file's rows (the people made of them are kept as people are)."""
     return ImportBatch.objects.filter(created_at__lt=cutoff("imports", now))
@@ -159,6 +175,7 @@ def imports_expired(now):
 def uploads_sweep(*, dry_run: bool = False) -> int:
     """Encrypted files no record points to (a submission that rolled back), after a day."""
     referenced = set(StoredFile.objects.values_list("stored_name", flat=True))
+    referenced |= set(PendingUpload.objects.values_list("stored_name", flat=True))
     for pending in GuardianPending.objects.all():
         referenced |= {
             stored["stored_name"] for stored in pending.payload.get("files", {}).values()
@@ -216,6 +233,15 @@ def register() -> None:
             declarations=("unconfirmed",),
             expired=guardian_pending_expired,
             remove=guardian_pending_remove,
+        )
+    )
+    rule_register(
+        RetentionRule(
+            key="intake.pending_uploads",
+            title=_("Files held while a form was corrected"),
+            models=("intake.PendingUpload",),
+            expired=pending_uploads_expired,
+            remove=pending_uploads_remove,
         )
     )
     rule_register(

@@ -10,13 +10,30 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from pledge.intake.uploads import UploadRefused, upload_check
+from pledge.intake.uploads import (
+    HELD_SUFFIX,
+    REMOVE_SUFFIX,
+    CheckedFile,
+    HeldFile,
+    UploadRefused,
+    upload_check,
+    upload_held_find,
+    upload_held_release,
+    upload_hold,
+)
+from pledge.inventory.labels import words_join
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection, FormField
 from pledge.inventory.taxonomy import within
 from pledge.people.values import validate_name, validate_phone, validate_single_line
 
 DEFAULT_MAX_LENGTH = {"text": 200, "phone": 30, "textarea": 5000, "datetime_preferences": 1000}
+# What a choice no longer offered says (a position filled since the page was opened): the
+# value posted is never shown back, and the visitor is told what to do.
+INVALID_CHOICE = {
+    "position": _("This position is no longer open. Choose one of the open positions listed."),
+}
+INVALID_CHOICE_DEFAULT = _("This option is no longer offered. Choose one of the options listed.")
 
 
 def choice_pairs(field: FormField):
@@ -46,11 +63,26 @@ def django_field(declared: FormField) -> forms.Field:
         )
     if widget in {"textarea", "datetime_preferences"}:
         return forms.CharField(max_length=max_length, widget=forms.Textarea, **common)
-    if widget == "choice":
-        return forms.ChoiceField(choices=choice_pairs(declared), widget=forms.RadioSelect, **common)
+    if widget in {"choice", "select"}:
+        invalid = {"invalid_choice": INVALID_CHOICE.get(declared.key, INVALID_CHOICE_DEFAULT)}
+        if widget == "select":  # a list to pick from, nothing picked until the visitor does
+            return forms.ChoiceField(
+                choices=[("", _("Choose…")), *choice_pairs(declared)],
+                error_messages=invalid,
+                **common,
+            )
+        return forms.ChoiceField(
+            choices=choice_pairs(declared),
+            widget=forms.RadioSelect,
+            error_messages=invalid,
+            **common,
+        )
     if widget == "multichoice":
         return forms.MultipleChoiceField(
-            choices=choice_pairs(declared), widget=forms.CheckboxSelectMultiple, **common
+            choices=choice_pairs(declared),
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={"invalid_choice": INVALID_CHOICE_DEFAULT},
+            **common,
         )
     if widget == "checkbox":
         # P17: a consent box is never ticked in advance, and its label is the exact text that
@@ -64,7 +96,7 @@ def django_field(declared: FormField) -> forms.Field:
         return forms.BooleanField(initial=declared.checked, **common)
     if widget == "file":
         accept = ",".join(declared.accept)
-        return forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": accept}), **common)
+        return forms.FileField(widget=forms.FileInput(attrs={"accept": accept}), **common)
     if widget == "password":
         return forms.CharField(
             max_length=max_length,
@@ -103,6 +135,85 @@ class DeclaredForm(forms.Form):
 
     collection: Collection
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.held: dict[str, HeldFile] = {}  # files kept from an earlier post, by field
+        self.let_go: list[HeldFile] = []  # held files the visitor removed or replaced
+
+    def held_take(self) -> None:
+        """Pick up the files an earlier post of this form left held (``PendingUpload``), as
+        the hidden ``<field>__held`` tokens name them: a held file answers its field unless the
+        visitor ticked ``<field>__remove`` or sends another file."""
+        if not self.is_bound:
+            return
+        for declared in self.collection.field_list:
+            if declared.widget != "file":
+                continue
+            held = upload_held_find(
+                form_key=self.collection.key,
+                field=declared.key,
+                token=str(self.data.get(declared.key + HELD_SUFFIX, "")),
+            )
+            if held is None:
+                continue
+            if self.data.get(declared.key + REMOVE_SUFFIX):
+                self.let_go.append(held)
+            else:
+                self.held_set(declared.key, held)
+
+    def held_set(self, key: str, held: HeldFile | None) -> None:
+        """Show ``held`` as the field's attached file (None: no file is held for it)."""
+        field = self.fields[key]
+        if held is None:
+            self.held.pop(key, None)
+            field.held = None
+            return
+        self.held[key] = held
+        field.held = held  # what the page shows: "cv.pdf attached", a way to replace or remove
+        field.required = False  # the held file answers the field
+
+    def held_keep(self) -> None:
+        """The post failed validation: hold each file it sent that passed its checks, so the
+        page shown again says it is attached and the visitor need not send it again; a file
+        it replaces, or one the visitor removed, goes."""
+        for declared in self.collection.field_list:
+            checked = self.cleaned_data.get(declared.key) if hasattr(self, "cleaned_data") else None
+            if declared.widget != "file" or not isinstance(checked, CheckedFile):
+                continue
+            replaced = self.held.get(declared.key)
+            if replaced is not None:
+                self.let_go.append(replaced)
+            self.held_set(
+                declared.key,
+                upload_hold(checked, form_key=self.collection.key, field=declared.key),
+            )
+        self.held_let_go()
+
+    def held_settle(self) -> None:
+        """The post is stored (call inside its transaction): a held file it kept now belongs to
+        its submission; one replaced by a new file, or removed, is deleted."""
+        for key, held in self.held.items():
+            kept = self.cleaned_data.get(key) == held
+            upload_held_release(held, keep_file=kept)
+        self.held = {}
+        self.held_let_go()
+
+    def held_let_go(self) -> None:
+        for held in self.let_go:
+            upload_held_release(held, keep_file=False)
+        self.let_go = []
+
+    @property
+    def error_links(self) -> list[tuple[str, str, str]]:
+        """(id to link to, label, first error) of each field in error, in the page's order:
+        the error summary at the top of the page links each to its field."""
+        links = []
+        for bound in self:
+            if bound.errors:
+                target = bound.id_for_label or f"{bound.auto_id}_0"  # a group: its first box
+                links.append((target, str(bound.label), str(bound.errors[0])))
+        return links
+
     @property
     def request_fields(self):
         """The fields of the request itself, in declared order (the page shows them first)."""
@@ -118,7 +229,7 @@ class DeclaredForm(forms.Form):
         self.sensitive_check(cleaned)
         wanted = self.collection.at_least_one_of
         if wanted and not any(cleaned.get(key) for key in wanted):
-            names = ", ".join(str(self.collection.field(key).label) for key in wanted)
+            names = words_join(self.collection.field(key).label for key in wanted)
             raise ValidationError(_("Fill in at least one of: %(fields)s.") % {"fields": names})
         for declared in self.collection.field_list:
             value = cleaned.get(declared.key)
@@ -129,6 +240,8 @@ class DeclaredForm(forms.Form):
                     )
                 except UploadRefused as refused:
                     self.add_error(declared.key, str(refused))
+            elif declared.widget == "file" and declared.key in self.held:
+                cleaned[declared.key] = self.held[declared.key]
             if declared.widget == "password" and value:
                 try:
                     validate_password(value)
@@ -170,3 +283,27 @@ def form_class(form_key: str) -> type[DeclaredForm]:
     collection = current_inventory().form(form_key)
     fields = {declared.key: django_field(declared) for declared in collection.field_list}
     return type(f"{form_key.title()}Form", (DeclaredForm,), {**fields, "collection": collection})
+
+
+CAREERS_FORM, POSITION_FIELD = "job_application", "position"
+
+
+def positions_open():
+    """The open positions: the choices of the job application's position field, the one
+    place they are declared (the careers page lists them, the application picks one)."""
+    collection = current_inventory().forms.get(CAREERS_FORM)
+    if collection is None or POSITION_FIELD not in collection.fields:
+        return ()
+    return collection.field(POSITION_FIELD).choices
+
+
+def form_initial(form_key: str, query) -> dict:
+    """What a link may choose in advance on a form: a declared list's value (the careers page's
+    "Apply" for one position). Anything else in the address is ignored."""
+    collection = current_inventory().form(form_key)
+    initial = {}
+    for declared in collection.field_list:
+        value = query.get(declared.key)
+        if declared.widget == "select" and value in {choice.value for choice in declared.choices}:
+            initial[declared.key] = value
+    return initial

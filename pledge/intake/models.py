@@ -148,3 +148,26 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"import {self.public_id}"
+
+
+class PendingUpload(models.Model):
+    """A checked file from a form that failed validation, held so the visitor need not send it
+    again (SECURITY.md I8: encrypted on disk like every upload).
+
+    It belongs to no person yet: the page shown again carries a random token, of which only the
+    hash is kept here, and the next post of the same form and field names it. It becomes the
+    submission's file when that post is stored, and is deleted at ``expires_at`` otherwise.
+    """
+
+    form = models.CharField(max_length=40)
+    field = models.CharField(max_length=40)
+    token_hash = models.CharField(max_length=64, unique=True)
+    original_name = EncryptedTextField()
+    mimetype = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    stored_name = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"pending {self.form}.{self.field}"

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from pledge.intake.models import GuardianPending, ImportBatch, StoredFile, Submission
 from pledge.intake.uploads import upload_delete, upload_read
+from pledge.inventory import labels
+from pledge.people.models import Source
 from pledge.people.registry import (
     PersonalDataProvider,
     TimelineEntry,
@@ -41,17 +43,21 @@ def submissions_export(person) -> list[dict]:
     ]
 
 
+def source_name(source: str) -> str:
+    """Where a submission came from, in words (a source the people app does not name reads as
+    it was recorded)."""
+    return str(Source(source).label) if source in Source.values else source
+
+
 def submissions_timeline(person) -> list[TimelineEntry]:
     """Each form the person sent, with their answers, its source and its policy version."""
     return [
         TimelineEntry(
             at=submission.created_at,
             kind="submission",
-            summary=submission.form,
-            detail=", ".join(
-                f"{key}: {value}" for key, value in sorted(submission.answers.items())
-            ),
-            source=submission.source,
+            summary=labels.form_name(submission.form),
+            detail=labels.answers_line(submission.form, submission.answers),
+            source=source_name(submission.source),
             policy_version=submission.policy_version,
         )
         for submission in Submission.objects.filter(person_id=person.pk)
@@ -238,4 +244,10 @@ def register() -> None:
     exempt_register(
         "intake.FeedbackReplyAddress",
         reason="P20: kept apart from any person and deleted after its short retention",
+    )
+    exempt_register(
+        "intake.PendingUpload",
+        reason="a file from a form that failed validation, linked to no person, found only by "
+        "the random token of the page shown again, and deleted within the hour unless that "
+        "page's next post attaches it to its submission",
     )

@@ -30,7 +30,7 @@ from pledge.intake.models import (
     Submission,
 )
 from pledge.intake.signals import submission_stored
-from pledge.intake.uploads import CheckedFile, upload_store
+from pledge.intake.uploads import CheckedFile, HeldFile, upload_store
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Collection
 from pledge.inventory.services import policy_in_force
@@ -91,11 +91,13 @@ def submission_receive(
 ) -> Outcome:
     """Screen, validate and store one post of ``[forms.<form_key>]`` (see the module doc)."""
     form = form_class(form_key)(data, files)
+    form.held_take()  # a file kept from the visitor's earlier post of this form
     screening = post_screen(form, data=data, client_ip=client_ip)
     if screening.refused is not None:
         blocked_count_add(form_key=form_key, reason=screening.refused.reason)
         return Outcome("refused", form, message=str(screening.message))
     if not screening.valid:
+        form.held_keep()  # the file sent is not asked for again
         return Outcome("invalid", form)
     collection = form.collection
     cleaned = form.cleaned_data
@@ -180,6 +182,7 @@ def person_submission_store(
         guardian=guardian,
     )
     files_store(submission=submission, collection=collection, cleaned=cleaned)
+    form.held_settle()
     consents_record(
         person=person,
         collection=collection,
@@ -202,6 +205,15 @@ def person_submission_store(
 def files_store(*, submission: Submission, collection: Collection, cleaned: dict) -> None:
     for declared in collection.field_list:
         checked = cleaned.get(declared.key)
+        if declared.widget == "file" and isinstance(checked, HeldFile):
+            StoredFile.objects.create(  # sent with an earlier post, held encrypted since
+                submission=submission,
+                field=declared.key,
+                original_name=checked.name,
+                mimetype=checked.mimetype,
+                size=checked.size,
+                stored_name=checked.stored_name,
+            )
         if declared.widget == "file" and isinstance(checked, CheckedFile):
             stored_name = upload_store(checked)  # an orphan if this rolls back: see uploads_sweep
             StoredFile.objects.create(
@@ -328,6 +340,7 @@ def notify(*, submission: Submission, person, collection: Collection, language: 
             "form": collection.key,
             "form_name": str(collection.name.get(settings.LANGUAGE_CODE)),
             "person_path": reverse("console:person", args=[person.public_id]),
+            "organization": str(person.organization) if person.organization_id else "",
             "created_at": submission.created_at,
         },
         actor=VISITOR,
@@ -370,12 +383,20 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
                 "Enter the email address of a parent or guardian: we ask them to confirm."
             ),
         )
+        form.held_keep()
         return Outcome("invalid", form)
     token, digest = link_token()
     with transaction.atomic():
         files = {}
         for declared in collection.field_list:
             checked = cleaned.get(declared.key)
+            if declared.widget == "file" and isinstance(checked, HeldFile):
+                files[declared.key] = {
+                    "stored_name": checked.stored_name,
+                    "name": checked.name,
+                    "mimetype": checked.mimetype,
+                    "size": checked.size,
+                }
             if declared.widget == "file" and isinstance(checked, CheckedFile):
                 files[declared.key] = {
                     "stored_name": upload_store(checked),
@@ -383,6 +404,7 @@ def guardian_pending_create(*, form: DeclaredForm, language: str, attribution) -
                     "mimetype": checked.mimetype,
                     "size": len(checked.content),
                 }
+        form.held_settle()
         payload = {
             "answers": answers_of(collection, cleaned),
             "consents": [d.key for d in collection.consent_fields if cleaned.get(d.key)],

@@ -13,12 +13,16 @@ import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pledge.vault.keys import current_ring
+from pledge.vault.tokens import link_token, link_token_hash
 
 MAGIC = {
     ".pdf": (b"%PDF-",),
@@ -65,6 +69,19 @@ class CheckedFile:
     extension: str
     mimetype: str
     content: bytes
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """A file checked and stored encrypted when an earlier post of the form failed validation
+    (``PendingUpload``): the page shows its name and sends ``token`` back with the next post."""
+
+    pk: int
+    token: str
+    name: str
+    mimetype: str
+    size: int
+    stored_name: str
 
 
 def zip_is_safe(content: bytes, required_member: str) -> bool:
@@ -203,3 +220,68 @@ def uploads_rotate(*, progress=lambda done, total: None) -> int:
         partial.replace(path)
         progress(done, len(stale))
     return len(stale)
+
+
+# --- Files held while a form is corrected -----------------------------------------------------
+
+HOLD_SECONDS = 60 * 60  # long enough to correct a form, short enough to hold nothing for long
+HELD_SUFFIX = "__held"  # the hidden field naming a held file: "<field>__held"
+REMOVE_SUFFIX = "__remove"  # the box that lets the held file go: "<field>__remove"
+
+
+def held_of(pending, token: str) -> HeldFile:
+    return HeldFile(
+        pk=pending.pk,
+        token=token,
+        name=pending.original_name,
+        mimetype=pending.mimetype,
+        size=pending.size,
+        stored_name=pending.stored_name,
+    )
+
+
+def upload_hold(checked: CheckedFile, *, form_key: str, field: str) -> HeldFile:
+    """Store ``checked`` encrypted for ``HOLD_SECONDS`` and return it with its fresh token.
+
+    Only a post that passed the defence (honeypot, proof of work, rate limits) and failed on
+    another field gets here, so a robot cannot fill the disk with held files."""
+    from pledge.intake.models import PendingUpload
+
+    token, digest = link_token()
+    stored_name = upload_store(checked)
+    pending = PendingUpload.objects.create(
+        form=form_key,
+        field=field,
+        token_hash=digest,
+        original_name=checked.name,
+        mimetype=checked.mimetype,
+        size=len(checked.content),
+        stored_name=stored_name,
+        expires_at=timezone.now() + timedelta(seconds=HOLD_SECONDS),
+    )
+    return held_of(pending, token)
+
+
+def upload_held_find(*, form_key: str, field: str, token: str) -> HeldFile | None:
+    """The file held for this form and field under ``token``, if it has not expired."""
+    from pledge.intake.models import PendingUpload
+
+    if not token or len(token) > 100:
+        return None
+    pending = PendingUpload.objects.filter(
+        form=form_key,
+        field=field,
+        token_hash=link_token_hash(token),
+        expires_at__gt=timezone.now(),
+    ).first()
+    return held_of(pending, token) if pending is not None else None
+
+
+def upload_held_release(held: HeldFile, *, keep_file: bool) -> None:
+    """Forget the hold: its file stays when a submission now points to it (``keep_file``),
+    else it is deleted once the transaction commits."""
+    from pledge.intake.models import PendingUpload
+
+    PendingUpload.objects.filter(pk=held.pk).delete()
+    if not keep_file:
+        transaction.on_commit(lambda: upload_delete(held.stored_name))

@@ -1,10 +1,11 @@
 """Visitor accounts: log in with email and password to reach the downloads (P05, P09).
 
-The session cookie exists only from login on; the rest of the site sets none (P09).
+The session cookie exists only from sign-in on (logging in, or creating an account, which signs
+the visitor in); the rest of the site sets none (P09).
 """
 
 from django import forms
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from pledge.intake.accounts import account_authenticate
+from pledge.intake.accounts import account_authenticate, account_sign_in
 from pledge.intake.defence import Refused
 from pledge.web.downloads import DOWNLOADS, download_path
 
@@ -63,7 +64,7 @@ def visitor_required(view):
 def account_login(request):
     form = AccountLoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.user, backend="pledge.people.backends.EmailAccountBackend")
+        account_sign_in(request=request, user=form.user, by="password")
         return redirect("web:downloads")
     status = 429 if form.refused else 400 if form.is_bound else 200
     return render(request, "web/account/login.html", {"form": form}, status=status)

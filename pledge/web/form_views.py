@@ -1,12 +1,15 @@
 """The public forms: one view renders and receives any form declared in the inventory."""
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from pledge.intake.accounts import account_sign_in
 from pledge.intake.defence import defence_context
-from pledge.intake.forms import form_class
+from pledge.intake.forms import CAREERS_FORM, form_class, form_initial, positions_open
 from pledge.intake.notice import collection_notice
 from pledge.intake.services import (
     guardian_agreements,
@@ -49,7 +52,8 @@ def form_page(request, form_key: str, template: str = "web/forms/form.html"):
     except KeyError:
         raise Http404(form_key) from None
     if request.method != "POST":
-        return render(request, template, form_page_context(form_cls()))
+        form = form_cls(initial=form_initial(form_key, request.GET))
+        return render(request, template, form_page_context(form))
     outcome = submission_receive(
         form_key=form_key,
         data=request.POST,
@@ -65,6 +69,13 @@ def form_page(request, form_key: str, template: str = "web/forms/form.html"):
         visits_stitch(
             visitor_id=visitor_id_for(request), person=person, actor=Actor.visitor("form")
         )
+    user = outcome.details.get("user") if outcome.kind == "stored" else None
+    if user is not None:
+        # A new account signs its creator in (an applicant confirmed by a guardian is not: the
+        # guardian's browser is not theirs), and the account page is where they land.
+        account_sign_in(request=request, user=user, by="registration")
+        messages.success(request, _("Your account is ready, and you are signed in."))
+        return redirect("web:downloads")
     if outcome.kind in OUTCOME_TEMPLATES:
         return render(
             request,
@@ -74,6 +85,16 @@ def form_page(request, form_key: str, template: str = "web/forms/form.html"):
     status = 429 if outcome.kind == "refused" else 400
     return render(
         request, template, form_page_context(outcome.form, message=outcome.message), status=status
+    )
+
+
+def careers(request):
+    """Open positions, each with a way to apply for it (the job application form, P05): the
+    positions are the application's choices, so the page never lists one it would refuse."""
+    return render(
+        request,
+        "web/careers.html",
+        {"positions": positions_open(), "form_key": CAREERS_FORM},
     )
 
 

@@ -296,9 +296,12 @@ def test_an_account_is_created_and_opens_the_downloads(client):
             "age_band": "18_and_over",
         },
     )
-    assert response.status_code == 200, response.content.decode()[:2000]
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == "/en/account/"  # signed in at once (tests/test_accounts.py)
     account = Account.objects.get()
     assert account.user.email == "" and "zhao" not in account.user.username
+    client.post("/en/account/logout/")
+    assert client.get("/account/").status_code == 302
     response = client.post(
         "/en/account/login/",
         {
