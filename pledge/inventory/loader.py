@@ -114,6 +114,52 @@ class Site:
     def downloads(self) -> Mapping:
         return self.profile.downloads if self.profile else {}
 
+    # The marketing pages (site.toml): products and services, customer stories, about.
+
+    @property
+    def offerings(self) -> tuple:
+        """The products, then the services, each in the order site.toml declares them."""
+        if not self.profile:
+            return ()
+        declared = tuple(self.profile.offerings.values())
+        return tuple(o for o in declared if o.kind == "product") + tuple(
+            o for o in declared if o.kind == "service"
+        )
+
+    def offering(self, kind: str, key: str):
+        """The product or service ``key`` of that kind, or None."""
+        found = self.profile.offerings.get(key) if self.profile else None
+        return found if found is not None and found.kind == kind else None
+
+    @property
+    def stories(self):
+        return self.profile.stories if self.profile else None
+
+    @property
+    def about(self):
+        return self.profile.about if self.profile else None
+
+    @property
+    def declared_legal_name(self):
+        """The legal entity only as declared (inventory, else site.toml); None when it is not:
+        the about page shows what is declared and never stands the name in for it."""
+        return self.inventory.organization.legal_name or (
+            self.profile.legal_name if self.profile else None
+        )
+
+    @property
+    def icp_filing(self) -> str:
+        return self.profile.icp_filing if self.profile else ""
+
+    @property
+    def public_security_filing(self) -> str:
+        return self.profile.public_security_filing if self.profile else ""
+
+    @property
+    def public_security_code(self) -> str:
+        """The filing's digits: the official site's search takes them."""
+        return "".join(ch for ch in self.public_security_filing if ch.isdigit())
+
     def download_path(self, name: str) -> Path | None:
         """The declared download's file, or None if ``name`` is not declared."""
         if name not in self.downloads:
@@ -235,9 +281,56 @@ def profile_load(directory: Path) -> SiteProfile:
         for name in profile.downloads
         if "/" in name or not (directory / DOWNLOADS_FOLDER / name).is_file()
     ]
+    problems += [place(problem, path, lines) for problem in pages_problems(profile, directory)]
     if problems:
         raise InventoryError(problems)
     return profile
+
+
+def profile_images(profile: SiteProfile):
+    """(entry, image) for every picture the pages show."""
+    if profile.home.image:
+        yield "home.image", profile.home.image
+    for key, offering in profile.offerings.items():
+        yield join_key(("offerings", key, "image")), offering.image
+    for index, story in enumerate(profile.stories.items):
+        if story.image:
+            yield f"stories.items.{index}.image", story.image
+    if profile.about.image:
+        yield "about.image", profile.about.image
+
+
+def pages_problems(profile: SiteProfile, directory: Path) -> list[Problem]:
+    """The pages' pictures missing from static/ (E053), stories telling of an offering the
+    file does not declare (E054)."""
+    problems = [
+        Problem(
+            "E053",
+            entry,
+            f"the picture {image.file} is not in {STATIC_FOLDER}/.",
+            f"put the file in {STATIC_FOLDER}/{image.file}, or correct the file name.",
+            attribute="file",
+        )
+        for entry, image in profile_images(profile)
+        if not (directory / STATIC_FOLDER / image.file).is_file()
+    ]
+    for index, story in enumerate(profile.stories.items):
+        for key in story.offerings:
+            if key not in profile.offerings:
+                guess = closest(key, list(profile.offerings))
+                problems.append(
+                    Problem(
+                        "E054",
+                        f"stories.items.{index}",
+                        f"the story tells of '{key}', which is not declared under [offerings].",
+                        (f"did you mean '{guess}'? " if guess else "")
+                        + "name offerings by their key: "
+                        + ", ".join(profile.offerings)
+                        + ".",
+                        attribute="offerings",
+                    )
+                )
+    return problems
 
 
 def parse_toml(source: str, path: Path) -> dict:

@@ -35,6 +35,7 @@ WIDGETS = (
     "phone",
     "textarea",
     "choice",
+    "select",
     "multichoice",
     "checkbox",
     "file",
@@ -43,7 +44,7 @@ WIDGETS = (
     "age_band",
     "mailing_lists",
 )
-CHOICE_WIDGETS = ("choice", "multichoice")
+CHOICE_WIDGETS = ("choice", "select", "multichoice")
 # When a retention period starts: each is an event ``pledge purge`` can find in the data
 # (``pledge.people.retention``), so the policy never states a period nothing enforces.
 RETENTION_STARTS = (
@@ -187,6 +188,11 @@ class DataUse(Declaration):
 class Choice(Declaration):
     value: str = Field(description='the value stored, e.g. "online"')
     label: LocalizedText = Field(description="what the visitor reads, in every language")
+    description: LocalizedText | None = Field(
+        None,
+        description="a sentence about it, in every language (the careers page shows each "
+        "open position's)",
+    )
 
 
 class FormField(Declaration):
@@ -658,9 +664,91 @@ class Inventory(Declaration):
 # --- site.toml: what the site's pages and emails say about the organisation ------------------
 
 
-class Offer(Declaration):
-    title: LocalizedText = Field(description="the card's heading, in every language")
-    text: LocalizedText = Field(description="the card's text, in every language")
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+IMAGE_FILE = r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\.(?:svg|webp|png|jpg|jpeg)$"
+# The filing numbers every website served in mainland China shows in its footer: the ICP
+# filing (MIIT, e.g. 沪ICP备12345678号-1, or an ICP licence 沪ICP证123456号) and the public
+# security filing (MPS, e.g. 沪公网安备31010402000001号, fourteen digits). Empty: not shown.
+ICP_FILING = r"^(?:|[\u4e00-\u9fff]ICP[备证]\d{4,12}号(?:-\d{1,3})?)$"
+PUBLIC_SECURITY_FILING = r"^(?:|[\u4e00-\u9fff]公网安备 ?\d{14}号)$"
+
+
+class Image(Declaration):
+    """A picture of the site's own, served from its static/ folder (no other host, P21)."""
+
+    file: str = Field(
+        pattern=IMAGE_FILE,
+        description='a file name in the site\'s static/ folder, e.g. "service-desk.svg" '
+        "(SVG, WebP, PNG or JPEG)",
+    )
+    alt: LocalizedText = Field(
+        description="what the picture shows, for people who cannot see it, in every language"
+    )
+    width: int = Field(
+        gt=0, le=4000, description="its width in CSS pixels, e.g. 480 (the page keeps its place)"
+    )
+    height: int = Field(
+        gt=0, le=4000, description="its height in CSS pixels, e.g. 320 (the page keeps its place)"
+    )
+
+
+class Offering(Declaration):
+    """A product or a service, with its own page (/products/<key>/ or /services/<key>/)."""
+
+    key: Annotated[
+        str,
+        Field(
+            pattern=SLUG,
+            description='its address, small letters, digits and hyphens, e.g. "service-desk"',
+        ),
+    ]
+    kind: Literal["product", "service"] = Field(description='"product" or "service"')
+    title: LocalizedText = Field(description="its name, the page's heading, in every language")
+    summary: LocalizedText = Field(
+        description="one or two sentences: its card on the home page and the page's description "
+        "for search engines, in every language"
+    )
+    body: tuple[LocalizedText, ...] = Field(
+        min_length=1,
+        description='the page\'s paragraphs, e.g. body = [{ zh-hans = "…", en = "…" }]',
+    )
+    image: Image = Field(description="its illustration: a table with file, alt, width, height")
+
+
+class Story(Declaration):
+    """A customer story, told of a kind of customer: no invented names or figures."""
+
+    customer: LocalizedText = Field(
+        description='the kind of customer, e.g. { zh-hans = "一家区域物流公司", '
+        'en = "A regional logistics company" }'
+    )
+    sector: LocalizedText = Field(description="the customer's sector, in every language")
+    challenge: LocalizedText = Field(description="what they needed, in every language")
+    result: LocalizedText = Field(description="what changed for them, in every language")
+    offerings: tuple[str, ...] = Field(
+        (), description='the offerings it tells of, by key, e.g. ["service-desk"]'
+    )
+    image: Image | None = Field(None, description="an illustration (optional)")
+
+
+class StoriesPage(Declaration):
+    description: LocalizedText = Field(
+        description="the stories page's description for search engines, in every language"
+    )
+    intro: LocalizedText = Field(description="the sentence before the stories")
+    items: tuple[Story, ...] = Field(
+        min_length=1, description="the stories, each [[stories.items]]"
+    )
+
+
+class AboutPage(Declaration):
+    description: LocalizedText = Field(
+        description="the about page's description for search engines, in every language"
+    )
+    body: tuple[LocalizedText, ...] = Field(
+        min_length=1, description="the page's paragraphs, in every language"
+    )
+    image: Image | None = Field(None, description="an illustration (optional)")
 
 
 class HomePage(Declaration):
@@ -670,19 +758,19 @@ class HomePage(Declaration):
     lead: LocalizedText = Field(
         description="the sentence under the heading, what the organisation does, in every language"
     )
-    offers: tuple[Offer, ...] = Field(
-        description="the cards under 'What we offer', each "
-        "[[home.offers]] with a title and a text in every language"
+    description: LocalizedText = Field(
+        description="the home page's description for search engines, in every language"
     )
+    image: Image | None = Field(None, description="the picture beside the heading (optional)")
     note: LocalizedText | None = Field(
         None, description="a sentence under the cards (partnerships...), in every language"
     )
 
 
 class CareersPage(Declaration):
-    intro: LocalizedText = Field(description="the sentence before the open positions")
-    positions: tuple[LocalizedText, ...] = Field(
-        (), description='the open positions, e.g. [{ zh-hans = "…", en = "Support engineer" }]'
+    intro: LocalizedText = Field(
+        description="the sentence before the open positions (those are the choices of the "
+        "job application's position field, in inventory.toml)"
     )
 
 
@@ -728,9 +816,27 @@ class SiteProfile(Declaration):
         description='the From of the site\'s emails, e.g. "Gonex <service@letsgonex.com>" '
         "(default: the organisation's name and service mailbox)",
     )
+    icp_filing: str = Field(
+        "",
+        pattern=ICP_FILING,
+        description='the ICP filing number as issued, e.g. "沪ICP备12345678号-1", shown in '
+        "the footer (empty: none shown)",
+    )
+    public_security_filing: str = Field(
+        "",
+        pattern=PUBLIC_SECURITY_FILING,
+        description='the public security filing number as issued, e.g. "沪公网安备31010402000001号", '
+        "shown in the footer (empty: none shown)",
+    )
     colours: Colours
     home: HomePage
     careers: CareersPage
+    offerings: Keyed(Offering) = keyed(
+        "the products and services, each [offerings.<key>] with its own page",
+        min_length=1,
+    )
+    stories: StoriesPage
+    about: AboutPage
     downloads: Keyed(SiteDownload) = keyed(
         'documents for registered visitors, each [downloads."<file name in downloads/>"]',
         default_factory=dict,

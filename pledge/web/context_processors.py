@@ -14,7 +14,8 @@ from pledge.tracking.events import referrer_domain
 def site(request):
     """What every public and console page needs: the site folder's facts (``site``: names,
     domain, mailbox, page texts; ``site_name`` in the page's language), its time zone (its days
-    run midnight to midnight there) and its language links."""
+    run midnight to midnight there), its language links, and what search engines read: the
+    page's absolute address in each language and its description."""
     current = get_language()
     path = request.get_full_path()
     loaded = current_site()
@@ -31,7 +32,36 @@ def site(request):
             }
             for code, name in settings.LANGUAGES
         ],
+        **page_addresses(request.path, current),
+        "page_description": SimpleLazyObject(lambda: page_description(request, loaded)),
     }
+
+
+def page_addresses(path: str, current: str) -> dict:
+    """The page's canonical address and its alternates in every language (and x-default, the
+    site's default language), absolute under PLEDGE_SITE_URL as search engines require; the
+    query string is left out, so a tracked link never becomes a page of its own."""
+    base = settings.PLEDGE_SITE_URL
+    alternates = [
+        {"code": code, "url": base + translate_url(path, code)} for code, _ in settings.LANGUAGES
+    ]
+    alternates.append(
+        {"code": "x-default", "url": base + translate_url(path, settings.LANGUAGE_CODE)}
+    )
+    return {"canonical_url": base + translate_url(path, current), "alternate_links": alternates}
+
+
+def page_description(request, loaded) -> str:
+    """The description of a page whose template gives none: a form's, as the inventory
+    declares it, else the home page's (site.toml)."""
+    match = getattr(request, "resolver_match", None)
+    form_key = match.kwargs.get("form_key") if match else None
+    if form_key:
+        try:
+            return str(loaded.inventory.form(form_key).description)
+        except KeyError:
+            pass
+    return str(loaded.home.description) if loaded.home else str(loaded.name)
 
 
 def notices(request):

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from pledge.inventory import services as policies
+from pledge.inventory.loader import current_site
 from pledge.inventory.models import PolicyVersion
 from pledge.mail.campaigns import acquisition_notice_current, notice_shown
 from pledge.tracking import declarations
@@ -21,8 +22,70 @@ from pledge.tracking.services import consent_choose, consent_history, consent_re
 DOCUMENT_TITLES = {"privacy": _("Privacy policy"), "cookies": _("Cookie policy")}
 
 
+OFFERING_PAGES = {"product": "web:product", "service": "web:service"}
+
+
+def offering_cards(offerings) -> list[dict]:
+    """Each product or service with the address of its page."""
+    return [
+        {"offering": offering, "url": reverse(OFFERING_PAGES[offering.kind], args=[offering.key])}
+        for offering in offerings
+    ]
+
+
 def home(request):
-    return render(request, "web/home.html")
+    """The front page: what the site's organisation does, its offer, a customer story, the
+    demo; every word from the site folder (site.toml)."""
+    site = current_site()
+    cards = offering_cards(site.offerings)
+    return render(
+        request,
+        "web/home.html",
+        {
+            "products": [card for card in cards if card["offering"].kind == "product"],
+            "services": [card for card in cards if card["offering"].kind == "service"],
+            "story": site.stories.items[0] if site.stories else None,
+        },
+    )
+
+
+def offering_page(request, kind, slug):
+    """A product's or a service's own page, with the customer stories that tell of it."""
+    site = current_site()
+    offering = site.offering(kind, slug)
+    if offering is None:
+        raise Http404("No such product or service.")
+    return render(
+        request,
+        "web/offering.html",
+        {
+            "offering": offering,
+            "stories": [story for story in site.stories.items if slug in story.offerings],
+            "others": offering_cards(o for o in site.offerings if o.key != slug),
+        },
+    )
+
+
+def stories(request):
+    """Customer stories, each told of a kind of customer, with the offerings it tells of."""
+    site = current_site()
+    cards = {card["offering"].key: card for card in offering_cards(site.offerings)}
+    return render(
+        request,
+        "web/stories.html",
+        {
+            "stories": [
+                {"story": story, "offerings": [cards[key] for key in story.offerings]}
+                for story in site.stories.items
+            ]
+        },
+    )
+
+
+def about(request):
+    """Who the organisation is: its own words, then only the facts its inventory declares
+    (legal entity, postal address), never stand-ins for those it does not."""
+    return render(request, "web/about.html")
 
 
 def acquisition_notice(request):
@@ -119,11 +182,6 @@ def policy_diff(request, older, newer):
         "web/policy_diff.html",
         {"difference": difference, "documents": documents},
     )
-
-
-def careers(request):
-    """Open positions, and the way to apply (the job application form, P05)."""
-    return render(request, "web/careers.html")
 
 
 def token_or_empty(value: str) -> str:

@@ -128,7 +128,7 @@ class CollectionRules(BaseRules):
                 "E025",
                 entry,
                 f"it has choices but its widget is {field.widget or 'not set'}.",
-                'use `widget = "choice"` or "multichoice", or remove the choices.',
+                'use `widget = "choice"`, "select" or "multichoice", or remove the choices.',
                 "choices",
             )
 

@@ -65,9 +65,13 @@ def test_pages_carry_the_other_security_headers_h5(client):
 
 
 @pytest.mark.django_db
-def test_pages_load_nothing_from_another_host_p21(client):
+def test_pages_load_nothing_from_another_host_p21(client, settings):
     for url in ("/", "/en/", "/console/login/"):
         page = client.get(url).content.decode()
+        # What search engines read names the site's own absolute address; nothing loads it.
+        for address in re.findall(r'<link rel="(?:canonical|alternate)"[^>]* href="([^"]+)"', page):
+            assert address.startswith(settings.PLEDGE_SITE_URL + "/"), (url, address)
+        page = re.sub(r'<link rel="(?:canonical|alternate)"[^>]*>', "", page)
         for attribute in re.findall(r'(?:src|href)="([^"]+)"', page):
             assert not re.match(r"^(https?:)?//", attribute), (url, attribute)
 
