@@ -27,6 +27,11 @@ urlpatterns = [
     path("login/enrol/", auth.enrol, name="enrol"),
     path("logout/", auth.logout, name="logout"),
     path("account/", auth.account, name="account"),
+    path(
+        "account/recovery-codes.txt",
+        auth.recovery_codes_download,
+        name="recovery_codes_download",
+    ),
     path("people/", people.search, name="people"),
     path("people/<uuid:public_id>/", people.detail, name="person"),
     path("aggregates/", tracking.aggregates_view, name="aggregates"),
@@ -67,6 +72,11 @@ urlpatterns = [
     path("notices/<uuid:public_id>/", campaigns.notice_detail, name="notice"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<uuid:public_id>/", outbox.outbox_message, name="outbox_message"),
+    path(
+        "outbox/<uuid:public_id>/attachments/<int:index>/",
+        outbox.outbox_attachment,
+        name="outbox_attachment",
+    ),
     path(
         "outbox/<uuid:public_id>/delivered/",
         outbox.outbox_delivered,

@@ -5,6 +5,11 @@ from pledge.web import account_views, booking_views, form_views, mail_views, por
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    # The site folder's marketing pages (site.toml): products, services, stories, about.
+    path("products/<slug:slug>/", views.offering_page, {"kind": "product"}, name="product"),
+    path("services/<slug:slug>/", views.offering_page, {"kind": "service"}, name="service"),
+    path("customers/", views.stories, name="stories"),
+    path("about/", views.about, name="about"),
     path("consent/", views.consent_save, name="consent"),
     path("cookie-settings/", views.cookie_settings, name="cookie_settings"),
     path("cookie-settings/proof.json", views.cookie_proof, name="cookie_proof"),
@@ -53,10 +58,16 @@ urlpatterns = [
     # The forms of P05, each built from its declaration in the inventory.
     path("demo/", form_views.form_page, {"form_key": "demo"}, name="demo"),
     path("demo/booking/<str:token>/", booking_views.booking, name="booking"),
+    path("demo/booking/<str:token>/cancel/", booking_views.booking_cancel, name="booking_cancel"),
+    path(
+        "demo/booking/<str:token>/<uuid:meeting_id>/invite.ics",
+        booking_views.booking_calendar,
+        name="booking_calendar",
+    ),
     path("interest/", form_views.form_page, {"form_key": "interest"}, name="interest"),
     path("contact/", form_views.form_page, {"form_key": "contact"}, name="contact"),
     path("feedback/", form_views.form_page, {"form_key": "feedback"}, name="feedback"),
-    path("careers/", views.careers, name="careers"),
+    path("careers/", form_views.careers, name="careers"),
     path(
         "careers/apply/",
         form_views.form_page,

@@ -89,6 +89,13 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
         language="en",
         context={"subject": "s", "body": "b"},
         actor=Actor.system("test"),
+        attachments=[
+            {
+                "filename": "invite.ics",
+                "content": "BEGIN:VCALENDAR\r\n",
+                "mimetype": "text/calendar",
+            }
+        ],
     )
     case = case_open(
         kind="access",
@@ -135,6 +142,7 @@ def test_each_role_reaches_exactly_what_it_should(persona, request, client_for, 
         "<str:language>": "en",
         "<path:processing>": "organisation_identification",  # a processing to assess
         "<int:expert_id>": expert.pk,
+        "<int:index>": 0,  # the message's first attachment
         "<int:user_id>": administrator.pk,
     }
     role = PERSONAS[persona]
