@@ -29,7 +29,8 @@ user = get_user_model().objects.get(username={username!r})
 expert, _ = Expert.objects.get_or_create(user=user, defaults={{"display_name": "Card Expert"}})
 start = timezone.now() + timedelta(days=2)
 Meeting.objects.create(lead=lead, expert=expert, starts_at=start, ends_at=start + timedelta(hours=1),
-                       mode="online", location="https://meet.example/card")
+                       mode="online", location="https://meet.example/card",
+                       visitor_timezone="America/New_York")
 print(lead.public_id)
 """
 
@@ -38,8 +39,12 @@ def test_the_lead_card_reads_as_words(server, page, staff_login, screenshot):
     lead_id = server.pledge("shell", "-c", SEED.format(username="admin")).strip().splitlines()[-1]
     staff_login(page)
     for prefix, name, words in (
-        ("/en", "lead-card-en", ["Weekday mornings", "Online", "Next meeting", "Timeline"]),
-        ("", "lead-card-zh", ["工作日上午", "线上", "下次会议", "预约免费演示"]),
+        (
+            "/en",
+            "lead-card-en",
+            ["Weekday mornings", "Online", "Next meeting", "Timeline", "(America/New_York)"],
+        ),
+        ("", "lead-card-zh", ["工作日上午", "线上", "下次会议", "预约免费演示", "访客时间"]),
     ):
         page.goto(f"{server.url}{prefix}/console/leads/{lead_id}/")
         text = page.inner_text("main")

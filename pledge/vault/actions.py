@@ -1,11 +1,13 @@
-"""What each audited action is, in words: the audit log's one registry of action names.
+"""What each audited action is and who did it, in words: the audit log's one registry of names.
 
 ``audit_record`` stores a stable code (``mail.queued``), which the chain seals and filters match;
 the console's audit log shows these names in the reader's language. An action not named here
 reads as words made of its code, and ``pledge/vault/tests/test_action_names.py`` fails naming
-it, so a new action is named the day it is recorded.
+it, so a new action is named the day it is recorded. The same holds for the jobs and visitor
+actions an ``Actor`` is named by.
 """
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 ACTION_NAMES = {
@@ -132,6 +134,32 @@ TARGET_NAMES = {
 }
 
 
+# Who acted, for the actors the code names (``Actor.system(job)``, ``Actor.visitor(action)``).
+SYSTEM_JOB_NAMES = {
+    "audit.seal": _("sealing the audit log"),
+    "cases.remind": _("request deadline reminders"),
+    "demo": _("demo data"),
+    "import": _("contact import"),
+    "inbox": _("incoming email"),
+    "leads.assign": _("lead assignment"),
+    "meetings.notify": _("meeting emails"),
+    "notice": _("policy change notice"),
+    "purge": _("deleting expired records"),
+    "share": _("sharing with a recipient"),
+}
+VISITOR_ACTION_NAMES = {
+    "account": _("their account"),
+    "booking": _("booking a meeting"),
+    "form": _("a form on the site"),
+    "guardian": _("a guardian's consent"),
+    "policy_agree": _("agreeing to the policy"),
+    "portal": _("the privacy portal"),
+    "preferences": _("email preferences"),
+    "subscription": _("a subscription"),
+    "unsubscribe": _("unsubscribing"),
+}
+
+
 def action_name(action: str) -> str:
     """An action in the active language; an unnamed one as words made of its code."""
     if action in ACTION_NAMES:
@@ -144,3 +172,22 @@ def target_name(object_type: str) -> str:
     if object_type in TARGET_NAMES:
         return str(TARGET_NAMES[object_type])
     return object_type.rpartition(".")[2]
+
+
+def actor_name(label: str) -> str:
+    """Who acted, in words, from the audit log's label (``staff:alice``, ``system:purge``,
+    ``visitor:form``, ``person:<link id>``): "System task: deleting expired records"."""
+    kind, _colon, name = (label or "").partition(":")
+    if kind == "staff":
+        return gettext("Staff: %(name)s") % {"name": name}
+    if kind == "system":
+        job = SYSTEM_JOB_NAMES.get(name) or name.replace(".", " ").replace("_", " ")
+        return gettext("System task: %(job)s") % {"job": job}
+    if kind == "visitor":
+        action = VISITOR_ACTION_NAMES.get(name) or name.replace(".", " ").replace("_", " ")
+        return gettext("A visitor: %(action)s") % {"action": action}
+    if kind == "person":
+        return gettext("The person, by their emailed link")
+    if kind == "guardian":
+        return gettext("A guardian, by their emailed link")
+    return label or "—"

@@ -2,14 +2,17 @@
 names its code (the inventory's ``labels``, mail's ``kinds``, the vault's ``actions``), so a
 template never prints a key."""
 
+from zoneinfo import ZoneInfo
+
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pledge.cases import kinds
 from pledge.inventory import labels
 from pledge.mail.kinds import message_kind_name
-from pledge.vault.actions import action_name, target_name
+from pledge.vault.actions import action_name, actor_name, target_name
 
 register = template.Library()
 
@@ -96,22 +99,20 @@ def audit_target_url(object_type: str, object_id: str) -> str:
 
 @register.filter
 def audit_actor(label: str) -> str:
-    """Who acted, in words: ``staff:alice``, ``system:leads.assign``, ``visitor:form``."""
-    kind, _colon, name = (label or "").partition(":")
-    spaced = name.replace(".", " ").replace("_", " ")
-    if kind == "staff":
-        return _("Staff: %(name)s") % {"name": name}
-    if kind == "system":
-        return _("System task: %(job)s") % {"job": spaced}
-    if kind == "visitor":
-        return _("A visitor: %(action)s") % {"action": spaced}
-    if kind in ("person", "guardian"):
-        return (
-            _("The person, by their emailed link")
-            if kind == "person"
-            else _("A guardian, by their emailed link")
-        )
-    return label or "—"
+    return actor_name(label)
+
+
+@register.simple_tag
+def visitor_time(meeting) -> str:
+    """When a meeting starts for the visitor, when they chose it in a zone not the reader's:
+    "20:00 for the visitor (America/New_York)", with their date when it is not the reader's."""
+    zone = meeting.visitor_timezone
+    if not zone or zone == timezone.get_current_timezone_name():
+        return ""
+    theirs = timezone.localtime(meeting.starts_at, ZoneInfo(zone))
+    same_day = theirs.date() == timezone.localtime(meeting.starts_at).date()
+    shown = theirs.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
+    return _("%(time)s for the visitor (%(zone)s)") % {"time": shown, "zone": zone}
 
 
 @register.filter

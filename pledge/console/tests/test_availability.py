@@ -189,9 +189,27 @@ def test_today_shows_the_experts_agenda_in_their_zone(client_for):
     assert "00:30\u201301:30" in html and "Acme Ltd" in html and "In person" in html
     assert f"/en/console/leads/{meeting.lead.public_id}/" in html
     berlin = meeting.starts_at.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
-    assert f"{berlin:%H:%M} for the visitor (Europe/Berlin)" in html
+    # 00:30 in Shanghai is the evening before in Berlin: the visitor's date is shown too
+    assert f"{berlin:%Y-%m-%d %H:%M} for the visitor (Europe/Berlin)" in html
     chinese = client_for(expert.user).get("/console/").content.decode()
     assert "您今天的会议" in chinese and "面对面" in chinese and "In person" not in chinese
+
+
+def test_the_lead_card_shows_the_next_meeting_in_both_zones(client_for):
+    expert = make_expert("sam")
+    starts_at = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    meeting = meeting_at(expert, starts_at)
+    html = client_for(expert.user).get(f"/en/console/leads/{meeting.lead.public_id}/").content
+    html = html.decode()
+    ours = timezone.localtime(starts_at, zoneinfo.ZoneInfo("Asia/Shanghai"))
+    berlin = starts_at.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    assert f"{ours:%Y-%m-%d %H:%M}" in html and "(Asia/Shanghai)" in html
+    shown = f"{berlin:%H:%M}" if berlin.date() == ours.date() else f"{berlin:%Y-%m-%d %H:%M}"
+    assert f"{shown} for the visitor (Europe/Berlin)" in html
+    meeting.visitor_timezone = "Asia/Shanghai"  # chosen in the expert's own zone: said once
+    meeting.save()
+    html = client_for(expert.user).get(f"/en/console/leads/{meeting.lead.public_id}/").content
+    assert b"for the visitor" not in html
 
 
 def test_today_works_for_staff_without_an_expert_profile(client_for, privacy_officer):

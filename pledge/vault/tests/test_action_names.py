@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from pledge.vault.actions import ACTION_NAMES
+from pledge.vault.actions import (
+    ACTION_NAMES,
+    SYSTEM_JOB_NAMES,
+    VISITOR_ACTION_NAMES,
+    actor_name,
+)
 
 SOURCE = Path(__file__).resolve().parents[2]
 
@@ -166,13 +171,49 @@ def test_every_recorded_action_has_a_name(recorded):
     assert not unnamed, f"name these in pledge/vault/actions.py: {unnamed}"
 
 
-def test_every_name_is_translated():
+@pytest.mark.parametrize("names", [ACTION_NAMES, SYSTEM_JOB_NAMES, VISITOR_ACTION_NAMES])
+def test_every_name_is_translated(names):
     """Each name reads in Chinese to a Chinese reader (the catalogue has it, not fuzzy)."""
     with translation.override("en"):
-        english = {action: str(name) for action, name in ACTION_NAMES.items()}
+        english = {code: str(name) for code, name in names.items()}
     with translation.override("zh-hans"):
-        chinese = {action: str(name) for action, name in ACTION_NAMES.items()}
-    untranslated = sorted(
-        english[action] for action in ACTION_NAMES if english[action] == chinese[action]
-    )
+        chinese = {code: str(name) for code, name in names.items()}
+    untranslated = sorted(english[code] for code in names if english[code] == chinese[code])
     assert not untranslated, f"no Chinese in locale/zh_Hans for: {untranslated}"
+
+
+def actors_named_in_source() -> dict[str, set[str]]:
+    """``{"system": {"purge", ...}, "visitor": {"form", ...}}`` from every ``Actor.system("…")``
+    and ``Actor.visitor("…")`` outside the tests and their fixtures."""
+    named: dict[str, set[str]] = {"system": set(), "visitor": set()}
+    for path in (path for path in source_files() if path.name != "conftest.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "Actor"
+                and node.func.attr in named
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                named[node.func.attr].add(node.args[0].value)
+    return named
+
+
+def test_every_system_job_and_visitor_action_has_a_name():
+    named = actors_named_in_source()
+    assert "purge" in named["system"] and "form" in named["visitor"]  # the scan finds them
+    unnamed = sorted(named["system"] - set(SYSTEM_JOB_NAMES)) + sorted(
+        named["visitor"] - set(VISITOR_ACTION_NAMES)
+    )
+    assert not unnamed, f"name these in pledge/vault/actions.py: {unnamed}"
+
+
+def test_an_actor_reads_as_words_in_both_languages():
+    with translation.override("en"):
+        assert actor_name("system:leads.assign") == "System task: lead assignment"
+        assert actor_name("visitor:form") == "A visitor: a form on the site"
+    with translation.override("zh-hans"):
+        assert actor_name("system:purge") == "系统任务：删除过期记录"
+        assert actor_name("staff:alice") == "员工：alice"
