@@ -768,6 +768,9 @@ class HomePage(Declaration):
 
 
 class CareersPage(Declaration):
+    description: LocalizedText = Field(
+        description="the careers page's description for search engines, in every language"
+    )
     intro: LocalizedText = Field(
         description="the sentence before the open positions (those are the choices of the "
         "job application's position field, in inventory.toml)"

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from pledge.inventory.loader import current_site, site_cache_clear
+from pledge.web.tests.test_second_site import PUBLIC_PAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ GONEX_PAGES = (
     "/services/consulting/",
     "/customers/",
     "/about/",
+    "/careers/",
 )
 
 
@@ -75,6 +77,19 @@ def test_descriptions_come_from_the_site_folder_in_the_pages_language(client):
     assert head_of(client, "/en/")["description"] == site.home.description.get("en")
     assert head_of(client, "/customers/")["description"] == site.stories.description.get("zh-hans")
     assert head_of(client, "/en/about/")["description"] == site.about.description.get("en")
+    assert head_of(client, "/careers/")["description"] == site.careers.description.get("zh-hans")
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_every_public_page_has_a_description_of_its_own(client, prefix):
+    """Not the home page's again: the policies, cookie settings, the portal and the login say
+    what they are (a page that is not there, such as an unpublished version, is left out)."""
+    home = head_of(client, prefix + "/")["description"]
+    pages = [path for path in PUBLIC_PAGES if path != "/"]
+    shown = [path for path in pages if client.get(prefix + path).status_code == 200]
+    assert len(shown) >= 15, shown
+    reused = [path for path in shown if head_of(client, prefix + path)["description"] == home]
+    assert not reused, f"these pages repeat the home page's description: {reused}"
 
 
 def test_a_form_page_is_described_by_its_declaration(client):
