@@ -93,3 +93,26 @@ def test_console_frame_fits_desktop_and_phone_in_both_languages(
     box, words = checkbox.bounding_box(), label.bounding_box()
     assert box["x"] - words["x"] < 8  # the box starts its label, its words right beside it
     assert label.bounding_box()["width"] < 300
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_console_menus_work_without_javascript(server, page_without_javascript, staff_login, width):
+    """With scripts off, every group menu opens on a click, shows its links, and its links
+    lead to their pages, in both languages, at desktop and phone width."""
+    page = page_without_javascript
+    page.set_viewport_size({"width": width, "height": 900})
+    staff_login(page)
+    for prefix in ("/en", ""):
+        page.goto(f"{server.url}{prefix}/console/")
+        groups = page.locator("details.nav-group")
+        assert groups.count() == 4
+        for index in range(groups.count()):
+            group = groups.nth(index)
+            group.locator("summary").click()
+            assert group.get_attribute("open") is not None, (prefix, index)
+            links = group.locator(".nav-menu a")
+            assert links.count() >= 1 and links.first.is_visible(), (prefix, index)
+        page.locator("details.nav-group[data-group=sales] > summary").click()
+        page.locator("details.nav-group[data-group=sales] .nav-menu a").first.click()
+        page.wait_for_load_state()
+        assert page.locator("details[data-group=sales] > summary[aria-current]").count() == 1
