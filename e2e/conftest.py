@@ -6,6 +6,7 @@ database when the suite runs on PostgreSQL), so the browser sees exactly what a 
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -340,3 +341,25 @@ def staff_login(server):
         page.wait_for_url(f"{server.url}{language_prefix}/console/")
 
     return login
+
+
+@pytest.fixture
+def demo_requested(server, inbox):
+    """Ask for a demo in English as a visitor would, online, at the times given; the private
+    booking link from the invitation email."""
+
+    def ask(page, *, name: str, email: str, company: str, times: str) -> str:
+        page.goto(server.url + "/en/demo/")
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_label("Email address", exact=True).fill(email)
+        page.get_by_label("Company", exact=True).fill(company)
+        page.get_by_label("Online").check()
+        page.get_by_label(re.compile(times)).check()
+        page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
+        page.get_by_role("button", name="Send").click()
+        page.get_by_role("heading", name="Thank you").wait_for()
+        invitation = inbox.wait_for(email, subject="Choose a time")
+        body = invitation.get_body(("plain",)).get_content()
+        return re.search(r"http://\S+/demo/booking/\S+/", body).group(0)
+
+    return ask

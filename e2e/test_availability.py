@@ -49,37 +49,42 @@ def instant_of(key: str) -> datetime:
     return datetime.strptime(key, "%Y%m%dT%H%M").replace(tzinfo=UTC)
 
 
-def demo_request(server, page, inbox) -> str:
-    page.goto(server.url + "/en/demo/")
-    page.get_by_label("Name", exact=True).fill("Grace Ho")
-    page.get_by_label("Email address", exact=True).fill(VISITOR)
-    page.get_by_label("Company", exact=True).fill("Harbour Freight Ltd")
-    page.get_by_label("Online").check()
-    page.get_by_label(re.compile("Weekday mornings")).check()
-    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
-    page.get_by_role("button", name="Send").click()
-    page.get_by_role("heading", name="Thank you").wait_for()
-    invitation = inbox.wait_for(VISITOR, subject="Choose a time")
-    return re.search(
-        r"http://\S+/demo/booking/\S+/", invitation.get_body(("plain",)).get_content()
-    ).group(0)
-
-
 def test_an_expert_sets_the_grid_and_a_holiday_and_today_shows_the_demo(
-    server, page, page_without_javascript, context_of, inbox, staff_login, screenshot
+    server,
+    page,
+    page_without_javascript,
+    context_of,
+    inbox,
+    staff_login,
+    screenshot,
+    demo_requested,
 ):
     output = server.pledge("shell", "-c", EXPERT_CREATE)
     server.passwords[USERNAME] = output.split("PASSWORD")[1].split()[0]
     try:
         expert_books_around_a_holiday(
-            server, page, page_without_javascript, context_of, inbox, staff_login, screenshot
+            server,
+            page,
+            page_without_javascript,
+            context_of,
+            inbox,
+            staff_login,
+            screenshot,
+            demo_requested,
         )
     finally:
         server.pledge("shell", "-c", EXPERT_STOP)
 
 
 def expert_books_around_a_holiday(
-    server, page, page_without_javascript, context_of, inbox, staff_login, screenshot
+    server,
+    page,
+    page_without_javascript,
+    context_of,
+    inbox,
+    staff_login,
+    screenshot,
+    demo_requested,
 ):
     expert = page_without_javascript
     staff_login(expert, username=USERNAME)
@@ -120,7 +125,13 @@ def expert_books_around_a_holiday(
     expert.set_viewport_size({"width": 1280, "height": 800})
 
     # The visitor's page offers no time on the holiday, and times on the day after.
-    link = demo_request(server, page, inbox)
+    link = demo_requested(
+        page,
+        name="Grace Ho",
+        email=VISITOR,
+        company="Harbour Freight Ltd",
+        times="Weekday mornings",
+    )
     visitor = context_of(timezone_id="Asia/Shanghai")
     visitor.goto(link)
     visitor.locator(".booking-slot").first.wait_for(state="attached")

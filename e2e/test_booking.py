@@ -25,27 +25,16 @@ def instant_of(key: str) -> datetime:
     return datetime.strptime(key, "%Y%m%dT%H%M").replace(tzinfo=UTC)
 
 
-def demo_request(server, page, inbox, name: str, email: str) -> str:
-    """Ask for a demo in English; the private booking link from the invitation."""
-    page.goto(server.url + "/en/demo/")
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Company", exact=True).fill("Lin Design")
-    page.get_by_label("Online").check()
-    page.get_by_label(re.compile("Weekday afternoons")).check()
-    page.locator(".human-sum").wait_for(state="hidden", timeout=30_000)
-    page.get_by_role("button", name="Send").click()
-    page.get_by_role("heading", name="Thank you").wait_for()
-    invitation = inbox.wait_for(email, subject="Choose a time")
-    return re.search(
-        r"http://\S+/demo/booking/\S+/", invitation.get_body(("plain",)).get_content()
-    ).group(0)
-
-
 def test_a_demo_is_booked_on_the_grid_in_new_york_time_and_cancelled_with_a_reason(
-    server, page, context_of, inbox, staff_login, screenshot
+    server, page, context_of, inbox, staff_login, screenshot, demo_requested
 ):
-    link = demo_request(server, page, inbox, "Maya Lin", "maya.lin@e2e-booking.cn")
+    link = demo_requested(
+        page,
+        name="Maya Lin",
+        email="maya.lin@e2e-booking.cn",
+        company="Lin Design",
+        times="Weekday afternoons",
+    )
     visitor = context_of(timezone_id="America/New_York")
     visitor.goto(link)
     visitor.wait_for_url(re.compile(r"tz=America%2FNew_York"))  # read from the browser
@@ -112,9 +101,15 @@ def test_a_demo_is_booked_on_the_grid_in_new_york_time_and_cancelled_with_a_reas
 
 
 def test_without_javascript_the_times_are_a_list_by_day_and_the_zone_a_form(
-    server, page, page_without_javascript, inbox
+    server, page, page_without_javascript, inbox, demo_requested
 ):
-    link = demo_request(server, page, inbox, "Noah Park", "noah.park@e2e-booking.cn")
+    link = demo_requested(
+        page,
+        name="Noah Park",
+        email="noah.park@e2e-booking.cn",
+        company="Lin Design",
+        times="Weekday afternoons",
+    )
     plain = page_without_javascript
     plain.goto(link)
     assert plain.locator("#booking-tz").input_value() == "Asia/Shanghai"  # the site's zone

@@ -179,17 +179,9 @@ def booking(request, token: str):
     common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name)}
     error = ""
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        # Cancelling has a page of its own, which asks first (booking_cancel).
         slot_key = request.POST.get("slot", "")[:20]
         try:
-            if action == "cancel" and meeting is not None:
-                meeting_cancel(
-                    meeting=meeting,
-                    actor=VISITOR,
-                    reason=request.POST.get("reason", "")[:4000],
-                    visitor_zone=zone_name,
-                )
-                return rendered(request, "web/booking/cancelled.html", common, zone_name)
             if meeting is not None:
                 meeting = meeting_reschedule(
                     meeting=meeting, slot_key=slot_key, actor=VISITOR, visitor_zone=zone_name

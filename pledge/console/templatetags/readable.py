@@ -29,39 +29,14 @@ TARGET_PAGES = {
 }
 
 
-@register.filter
-def form_name(key: str) -> str:
-    return labels.form_name(key)
-
-
-@register.filter
-def language_name(code: str) -> str:
-    return labels.language_name(code)
-
-
-@register.filter
-def basis_name(key: str) -> str:
-    return labels.basis_name(key)
-
-
-@register.filter
-def source_name(key: str) -> str:
-    return labels.source_name(key)
-
-
-@register.filter
-def use_name(key: str) -> str:
-    return labels.use_name(key)
-
-
-@register.filter
-def category_name(key: str) -> str:
-    return labels.category_name(key)
-
-
-@register.filter
-def subject_name(key: str) -> str:
-    return labels.subject_name(key)
+# A stored code as the name the inventory declares for it: {{ lead.form|form_name }}.
+register.filter("form_name", labels.form_name)
+register.filter("language_name", labels.language_name)
+register.filter("basis_name", labels.basis_name)
+register.filter("source_name", labels.source_name)
+register.filter("use_name", labels.use_name)
+register.filter("category_name", labels.category_name)
+register.filter("subject_name", labels.subject_name)
 
 
 @register.filter
@@ -70,14 +45,10 @@ def words(items) -> str:
     return labels.words_join(items or []) or "—"
 
 
-@register.filter
-def mail_kind(kind: str) -> str:
-    return message_kind_name(kind)
-
-
-@register.filter
-def audit_action(action: str) -> str:
-    return action_name(action)
+register.filter("mail_kind", message_kind_name)
+register.filter("audit_action", action_name)
+register.filter("audit_actor", actor_name)
+register.filter("case_kind", kinds.kind_name)
 
 
 @register.filter
@@ -97,11 +68,6 @@ def audit_target_url(object_type: str, object_id: str) -> str:
         return ""
 
 
-@register.filter
-def audit_actor(label: str) -> str:
-    return actor_name(label)
-
-
 @register.simple_tag
 def visitor_time(meeting) -> str:
     """When a meeting starts for the visitor, when they chose it in a zone not the reader's:
@@ -113,11 +79,6 @@ def visitor_time(meeting) -> str:
     same_day = theirs.date() == timezone.localtime(meeting.starts_at).date()
     shown = theirs.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
     return _("%(time)s for the visitor (%(zone)s)") % {"time": shown, "zone": zone}
-
-
-@register.filter
-def case_kind(kind: str) -> str:
-    return kinds.kind_name(kind)
 
 
 @register.filter

@@ -9,12 +9,9 @@ import pytest
 from django.utils import timezone
 
 from pledge.conftest import make_staff
-from pledge.intake.models import Submission
-from pledge.meetings.models import Availability, Expert, Lead, Meeting, TimeOff
-from pledge.meetings.tests.conftest import make_expert
-from pledge.people.services import person_create
+from pledge.meetings.models import Availability, Expert, TimeOff
+from pledge.meetings.tests.conftest import make_expert, meeting_for
 from pledge.vault.access import Role
-from pledge.vault.actors import Actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
@@ -162,21 +159,7 @@ def test_the_experts_list_shows_each_experts_settings_readably(client_for, admin
 
 
 def meeting_at(expert, starts_at):
-    person = person_create(actor=Actor.system("test"), source="staff", name="Li Lei")
-    submission = Submission.objects.create(
-        form="demo", person=person, language="en", answers={"company": "Acme Ltd"}
-    )
-    lead = Lead.objects.create(
-        submission=submission, person=person, form="demo", language="en", owner=expert
-    )
-    return Meeting.objects.create(
-        lead=lead,
-        expert=expert,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-        mode="in_person",
-        visitor_timezone="Europe/Berlin",
-    )
+    return meeting_for(expert, starts_at, mode="in_person", visitor_timezone="Europe/Berlin")
 
 
 def test_today_shows_the_experts_agenda_in_their_zone(client_for):

@@ -1,11 +1,14 @@
-from datetime import time
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from pledge.conftest import make_staff
+from pledge.intake.models import Submission
 from pledge.inventory.services import policy_publish
-from pledge.meetings.models import Availability, Expert
+from pledge.meetings.models import Availability, Expert, Lead, Meeting
+from pledge.people.services import person_create
 from pledge.vault.access import Role
+from pledge.vault.actors import Actor
 
 
 @pytest.fixture
@@ -36,3 +39,25 @@ def expert(db):
 @pytest.fixture
 def other_expert(db):
     return make_expert("olga")
+
+
+def meeting_for(
+    expert: Expert, starts_at: datetime, *, company: str = "Acme Ltd", **fields
+) -> Meeting:
+    """A booked hour with Li Lei of ``company``, made directly (no booking page): what the
+    rules must keep clear of, or what an agenda shows. ``fields``: the meeting's own, such as
+    ``mode`` or ``visitor_timezone``."""
+    person = person_create(actor=Actor.system("test"), source="staff", name="Li Lei")
+    submission = Submission.objects.create(
+        form="demo", person=person, language="en", answers={"company": company}
+    )
+    lead = Lead.objects.create(
+        submission=submission, person=person, form="demo", language="en", owner=expert
+    )
+    return Meeting.objects.create(
+        lead=lead,
+        expert=expert,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        **{"mode": "online", **fields},
+    )

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pledge.conftest import make_staff
-from pledge.intake.models import Submission
 from pledge.meetings.experts import (
     expert_agenda,
     expert_update,
@@ -25,11 +24,11 @@ from pledge.meetings.experts import (
     time_off_remove,
     windows_from_cells,
 )
-from pledge.meetings.models import Availability, Expert, Lead, Meeting, TimeOff, TimeOffKind
+from pledge.meetings.models import Availability, Expert, Meeting, TimeOff, TimeOffKind
 from pledge.meetings.scheduling import expert_slots, lead_slots, meeting_book
+from pledge.meetings.tests.conftest import meeting_for
 from pledge.meetings.tests.test_leads import request_demo
 from pledge.people.models import Organization
-from pledge.people.services import person_create
 from pledge.vault.access import Role
 from pledge.vault.actors import Actor
 
@@ -47,24 +46,6 @@ def at(expert: Expert, day: date, hour: int, minute: int = 0) -> datetime:
 def local_days(expert: Expert, slots) -> set[date]:
     zone = zoneinfo.ZoneInfo(expert.time_zone)
     return {slot.starts_at.astimezone(zone).date() for slot in slots}
-
-
-def meeting_for(expert: Expert, starts_at: datetime, *, company: str = "Acme Ltd") -> Meeting:
-    """A booked meeting, made directly: what the rules must keep clear of."""
-    person = person_create(actor=Actor.system("test"), source="staff", name="Li Lei")
-    submission = Submission.objects.create(
-        form="demo", person=person, language="en", answers={"company": company}
-    )
-    lead = Lead.objects.create(
-        submission=submission, person=person, form="demo", language="en", owner=expert
-    )
-    return Meeting.objects.create(
-        lead=lead,
-        expert=expert,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=1),
-        mode="online",
-    )
 
 
 # --- Exceptions ---------------------------------------------------------------------------

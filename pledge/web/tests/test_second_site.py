@@ -266,14 +266,14 @@ def test_the_emails_and_invites_of_a_visitors_journey_name_only_the_second_site(
         page = client.get(booking).content.decode()
         assert_clean(page, "the booking page")
         first, second = re.findall(r'name="slot" value="(\w+)"', page)[:2]
-        for data in (
-            {"action": "book", "slot": first},
-            {"action": "book", "slot": second},  # rescheduled
-            {"action": "cancel"},
+        for path, data in (
+            (booking, {"action": "book", "slot": first}),
+            (booking, {"action": "book", "slot": second}),  # rescheduled
+            (booking + "cancel/", {"reason": "A clash"}),
         ):
-            answer = client.post(booking, data)
+            answer = client.post(path, data)
             assert answer.status_code == 200
-            assert_clean(answer.content.decode(), f"the booking page after {data['action']}")
+            assert_clean(answer.content.decode(), f"the booking page after {path} {data}")
 
     kinds = set(Message.objects.values_list("kind", flat=True))
     assert {
