@@ -34,6 +34,9 @@ from pledge.vault.access import access_require
 
 RANGE_KINDS = ("today", "7d", "30d", "month", "custom")
 MAX_DAYS = 366
+# No site counted visits before this: earlier dates are refused (and the range before a range
+# that begins here is still a date Python can hold).
+EARLIEST = date(2000, 1, 1)
 TABLES = {  # dimension -> the table's title and the heading of its first column
     "page": (gettext_lazy("Top pages"), gettext_lazy("Page")),
     "referrer": (gettext_lazy("Sources"), gettext_lazy("Referring site")),
@@ -112,19 +115,18 @@ def date_read(text: str, *, month: bool = False) -> date:
     """A date (or a month's first day) typed as ISO 8601, or a ValidationError saying how."""
     text = (text or "").strip()
     try:
-        if month:
-            if len(text) != 7:
-                raise ValueError(text)
-            return date.fromisoformat(text + "-01")
-        if len(text) != 10:
+        if len(text) != (7 if month else 10):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text + "-01" if month else text)
     except ValueError:
         if month:
             message = _("“%(value)s” is not a month: write it as 2026-03.")
         else:
             message = _("“%(value)s” is not a date: write it as 2026-03-31.")
         raise ValidationError(message % {"value": text[:20]}) from None
+    if value < EARLIEST:
+        raise ValidationError(_("Choose a date from %(year)s on.") % {"year": EARLIEST.year})
+    return value
 
 
 def range_parse(
@@ -459,7 +461,7 @@ def dashboard_csv(report: Dashboard, key: str) -> tuple[str, str]:
         rows = table.rows + ([table.other] if table.other else [])
         records = [
             {
-                columns[0]: row.label if row.other or row.label != row.value else row.value,
+                columns[0]: row.label,
                 columns[1]: count(row.visitors),
                 columns[2]: row.views,
                 columns[3]: row.bounce_rate,

@@ -101,6 +101,8 @@ def test_ranges_at_month_and_year_ends(kind, asked, today, expected, before):
         ("custom", {"start": "2026-03-01"}, "both the first and the last"),
         ("custom", {"start": "2026-04-01", "end": "2026-04-02"}, "begins after today"),
         ("month", {"month": "2026-13"}, "is not a month"),
+        ("month", {"month": "0001-01"}, "from 2000 on"),  # its month before is none
+        ("custom", {"start": "0001-01-01", "end": "0001-01-02"}, "from 2000 on"),
         ("month", {"month": "2026-04"}, "has not begun"),
         ("week", {}, "Choose a range"),
     ],

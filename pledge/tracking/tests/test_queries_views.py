@@ -97,6 +97,20 @@ def test_bad_input_in_chinese(client_for, marketer):
     assert response.status_code == 400 and "不是日期" in response.text
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "range=month&month=0001-01",
+        "range=custom&from=0001-01-01&to=0001-01-09",
+        "range=month&month=9999-12",
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_crash(client_for, marketer, query):
+    response = client_for(marketer).get(f"/en/console/aggregates/?{query}")
+    assert response.status_code == 400, response.status_code
+    assert "alert" in response.text
+
+
 def test_each_table_downloads_as_csv(client_for, marketer, traffic):
     client = client_for(marketer)
     for table in ("summary", "days", "page", "referrer", "campaign", "language", "browser"):
