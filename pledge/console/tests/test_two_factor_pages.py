@@ -121,7 +121,8 @@ def test_recovery_codes_download_once_as_a_text_file(client, staff):
     assert [line for line in text.splitlines() if line in codes] == codes
     assert "Recovery codes of lin" in text
     again = client.get("/en/console/account/recovery-codes.txt")
-    assert again["Content-Type"].startswith("text/html")
+    assert again.status_code == 410 and again["Content-Type"].startswith("text/html")
+    assert "Content-Disposition" not in again  # shown as a page, never saved as the file
     assert not any(code in again.content.decode() for code in codes)
     assert "only once" in again.content.decode()
 

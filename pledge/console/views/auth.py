@@ -204,7 +204,7 @@ def recovery_codes_download(request):
     once, before any other console page. Afterwards the page says to make new ones."""
     codes = recovery_codes_take(request.session, user=request.user)
     if codes is None:
-        return render(request, "console/recovery_codes_gone.html")
+        return render(request, "console/recovery_codes_gone.html", status=410)
     text = render_to_string(
         "console/recovery_codes.txt", {"codes": codes, "user": request.user}, request=request
     )
