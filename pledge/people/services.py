@@ -9,7 +9,7 @@ from django.db import transaction
 from pledge.people.models import Consent, Organization, Person, PersonNameToken
 from pledge.people.optouts import opt_outs_restore
 from pledge.people.registry import OPEN, person_access_granted
-from pledge.people.search import NAME_CONTEXT, PeopleFilters, people_list, search_fragment_digests
+from pledge.people.search import NAME_CONTEXT, search_fragment_digests
 from pledge.people.values import validate_name, validate_phone, validate_single_line
 from pledge.vault.access import access_require, has_access, refuse
 from pledge.vault.audit import audit_record
@@ -67,23 +67,6 @@ def person_find_by_phone(phone: str) -> Person | None:
     return (
         Person.objects.filter(phone_index__in=digests).order_by("id").first() if digests else None
     )
-
-
-def people_search(
-    *, query: str, actor, limit: int = 50, filters: PeopleFilters | None = None
-) -> list[Person]:
-    """People whose name, email or organisation holds every word of ``query`` (the start of a
-    word from two characters, any part from three), or whose whole email or phone it is;
-    newest first (``people.search``).
-
-    Staff only (``view_person``); the search itself is audited, without the query text. The
-    console's list pages through ``people_list`` itself.
-    """
-    query = query.strip()
-    if not query:
-        access_require(actor, "view_person")
-        return []
-    return list(people_list(actor=actor, query=query, filters=filters).people[:limit])
 
 
 def person_view(*, person: Person, actor, reason: str = "") -> Person:

@@ -35,8 +35,6 @@ def inbox(request):
         unassigned=unassigned,
     )
     page = Paginator(leads, 50).get_page(request.GET.get("page"))
-    for lead in page:
-        lead.form_name = labels.form_name(lead.form)
     return render(
         request,
         "console/leads.html",

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
-from pledge.people.services import people_search, person_create, person_view
+from pledge.people.search import people_list
+from pledge.people.services import person_create, person_view
 from pledge.vault.access import ROLE_PERMISSIONS, Role
 from pledge.vault.actors import Actor
 from pledge.vault.audit import audit_entries
@@ -41,7 +42,7 @@ def refused(call) -> bool:
 def test_roles_without_personal_data_permission_cannot_view_a_person(role_fixture, request, person):
     actor = request.getfixturevalue(role_fixture)
     assert refused(lambda: person_view(person=person, actor=actor))
-    assert refused(lambda: people_search(query="li.lei@example.cn", actor=actor))
+    assert refused(lambda: people_list(query="li.lei@example.cn", actor=actor))
 
 
 def test_the_privacy_officer_views_a_person_and_the_view_is_audited(privacy_officer, person):
