@@ -134,13 +134,6 @@ def settings_problems(fields: dict) -> dict[str, list[str]]:
     return problems
 
 
-def windows_text(expert: Expert) -> dict[int, str]:
-    text: dict[int, list[str]] = {weekday: [] for weekday in range(7)}
-    for window in expert.availability.all():
-        text[window.weekday].append(f"{window.start:%H:%M}-{window.end:%H:%M}")
-    return {weekday: ", ".join(parts) for weekday, parts in text.items()}
-
-
 def time_off_intervals(expert: Expert, first_day: date, last_day: date):
     """The instants (start, end) the expert's exceptions take out of ``first_day`` to
     ``last_day`` (days of the expert's zone): a whole day runs from its midnight to the next,
@@ -287,9 +280,11 @@ def time_off_remove(*, expert: Expert, actor, time_off_id: int) -> bool:
     return bool(deleted)
 
 
-def time_off_ahead(expert: Expert, *, today: date) -> list[TimeOff]:
-    """The exceptions still to come or under way (past ones no longer matter to anyone)."""
-    return list(expert.time_off.filter(last_day__gte=today))
+def time_off_ahead(expert: Expert, *, now: datetime | None = None) -> list[TimeOff]:
+    """The exceptions still to come or under way, by the expert's own calendar (past ones no
+    longer matter to anyone); read from ``expert.time_off`` as prefetched, when it was."""
+    today = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(expert.time_zone)).date()
+    return [item for item in expert.time_off.all() if item.last_day >= today]
 
 
 # --- The agenda on the expert's Today page -----------------------------------------------

@@ -6,7 +6,6 @@ round-robin to the active expert who serves the form, the inquiry type and the l
 has waited longest since their last lead.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -76,7 +75,7 @@ def lead_assign(*, lead: Lead, expert: Expert, actor) -> None:
         )
         if expert.user.email:
             # The owner's note carries no personal data, only the way to the lead.
-            language = (expert.languages or [settings.LANGUAGE_CODE])[0]
+            language = expert.language
             with translation.override(language):
                 form_name = labels.form_name(lead.form)
             mail_send(

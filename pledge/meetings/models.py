@@ -49,6 +49,11 @@ class Expert(models.Model):
     def __str__(self):
         return self.display_name
 
+    @property
+    def language(self) -> str:
+        """The language the expert is written to in: the first they serve, else the site's."""
+        return (self.languages or [settings.LANGUAGE_CODE])[0]
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")

@@ -213,10 +213,13 @@ def expert_slots(expert: Expert, *, now: datetime | None = None, exclude: Meetin
 
 
 def lead_slots(lead: Lead, *, exclude: Meeting | None = None) -> tuple[list[Slot], bool]:
-    """The owner's free slots, those fitting the visitor's times first; (slots, all_fit)."""
-    if lead.owner is None:
+    """The free slots of whoever would hold the meeting, those fitting the visitor's times
+    first; (slots, all_fit). A booked meeting being moved (``exclude``) stays with its own
+    expert, even if the lead has passed to another since; a new one goes to the lead's owner."""
+    expert = exclude.expert if exclude is not None else lead.owner
+    if expert is None:
         return [], False
-    slots = expert_slots(lead.owner, exclude=exclude)
+    slots = expert_slots(expert, exclude=exclude)
     preferences = lead.submission.answers.get("preferred_times") or []
     fitting = [slot for slot in slots if fits(slot, preferences)]
     return (fitting, True) if fitting else (slots, False)
@@ -295,11 +298,10 @@ def location_for(expert: Expert, mode: str, meeting: Meeting | None = None) -> s
     )
 
 
-def slot_for(lead: Lead, key: str, *, exclude: Meeting | None = None) -> Slot:
-    """The offered slot ``key`` names, checked again now under the expert's settings as they
-    are (read afresh: the booking holds their lock); refused with the rule it breaks."""
+def slot_for(expert: Expert, key: str, *, exclude: Meeting | None = None) -> Slot:
+    """The offered slot ``key`` names, checked again now under ``expert``'s settings as they
+    are (read afresh under the booking's lock); refused with the rule it breaks."""
     now = timezone.now()
-    expert = Expert.objects.get(pk=lead.owner_id)
     for slot in expert_slots(expert, now=now, exclude=exclude):
         if slot.key == key:
             return slot
@@ -329,8 +331,9 @@ def meeting_book(*, lead: Lead, slot_key: str, actor, visitor_zone: str = "") ->
         raise ValidationError(_("This demo is already booked. Reschedule it instead."))
     try:
         with transaction.atomic():
-            Expert.objects.select_for_update().get(pk=lead.owner_id)  # one booking at a time
-            slot = slot_for(lead, slot_key)
+            # One booking at a time per expert, checked against their settings as they are now.
+            expert = Expert.objects.select_for_update().get(pk=lead.owner_id)
+            slot = slot_for(expert, slot_key)
             mode = lead.submission.answers.get("meeting_mode") or MeetingMode.ONLINE
             meeting = Meeting.objects.create(
                 lead=lead,
@@ -362,8 +365,9 @@ def meeting_reschedule(
         raise ValidationError(_("This meeting was cancelled. Book a new time instead."))
     try:
         with transaction.atomic():
-            Expert.objects.select_for_update().get(pk=meeting.expert_id)
-            slot = slot_for(meeting.lead, slot_key, exclude=meeting)
+            # The meeting stays with its expert: their hours, rules and other meetings decide.
+            expert = Expert.objects.select_for_update().get(pk=meeting.expert_id)
+            slot = slot_for(expert, slot_key, exclude=meeting)
             meeting.starts_at, meeting.ends_at = slot.starts_at, slot.ends_at
             meeting.sequence += 1
             meeting.reminded_at = None
@@ -404,7 +408,9 @@ def cancel_reason_clean(reason: str) -> str:
 
 
 def meeting_cancel(*, meeting: Meeting, actor, reason: str = "", visitor_zone: str = "") -> Meeting:
-    """Call the demo off; the optional ``reason`` reaches the expert's email and the audit."""
+    """Call the demo off. The optional ``reason``, the visitor's own words, reaches only the
+    expert's email, which erasure reaches; the audit log, sealed and kept after an erasure,
+    notes only that a reason was given."""
     if meeting.status != MeetingStatus.BOOKED:
         return meeting
     reason = cancel_reason_clean(reason)
@@ -416,7 +422,7 @@ def meeting_cancel(*, meeting: Meeting, actor, reason: str = "", visitor_zone: s
             actor=actor,
             action="meeting.cancelled",
             target=meeting,
-            reason=reason,  # the audit entry's own field, the visitor's words
+            details={"reason_given": bool(reason)},
         )
         invites_send(
             meeting,
@@ -437,7 +443,7 @@ def meeting_withdraw_for_erasure(meeting: Meeting) -> None:
     meeting.sequence += 1
     meeting.save(update_fields=["status", "sequence", "updated_at"])
     expert = meeting.expert
-    language = (expert.languages or [settings.LANGUAGE_CODE])[0]
+    language = expert.language
     ics = invite_ics(
         meeting,
         method="CANCEL",
@@ -501,7 +507,7 @@ def invites_send(
         time_zone=visitor_zone,
         links=links,
     )
-    expert_language = (expert.languages or [settings.LANGUAGE_CODE])[0]
+    expert_language = expert.language
     with translation.override(expert_language):
         lead_path = reverse("console:lead", args=[lead.public_id])
         answers = labels.answers_shown(lead.form, lead.submission.answers)
@@ -525,6 +531,9 @@ def invites_send(
             "reason": reason,
         },
         actor=Actor.system("meetings.notify"),
+        # About the person (their name, answers, a reason): their access export and erasure
+        # reach the expert's copy too.
+        person=lead.person,
         attachments=[invite_attachment(expert_ics, method)],
         time_zone=expert.time_zone,
     )

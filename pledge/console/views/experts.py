@@ -1,6 +1,5 @@
 """An expert's profile, weekly grid, buffer, notice and time off; the list of experts."""
 
-import zoneinfo
 from datetime import time
 
 from django import forms
@@ -8,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -51,10 +49,11 @@ WEEKDAYS_SHORT = [
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 # Every half hour of a week, as the grid's checkboxes name them: "0-0930" is Monday 09:30.
+# The last starts at 23:00: a window ends at 23:30 at the latest (a time of day has no 24:00).
 CELL_CHOICES = [
     (f"{weekday}-{minutes // 60:02d}{minutes % 60:02d}", "")
     for weekday in range(7)
-    for minutes in range(0, 24 * 60, GRID_MINUTES)
+    for minutes in range(0, 24 * 60 - GRID_MINUTES, GRID_MINUTES)
 ]
 
 
@@ -260,7 +259,6 @@ def expert_edit(request, expert_id=None):
             time_off_id = 0
         time_off_remove(expert=expert, actor=request.actor, time_off_id=time_off_id)
         return redirect(f"{here}?saved=1#time-off")
-    zone = zoneinfo.ZoneInfo(expert.time_zone)
     return render(
         request,
         "console/expert.html",
@@ -274,7 +272,7 @@ def expert_edit(request, expert_id=None):
             ],
             "grid": grid_table(expert, form),
             "grid_rounds": grid_off_steps(expert),
-            "time_off": time_off_ahead(expert, today=timezone.now().astimezone(zone).date()),
+            "time_off": time_off_ahead(expert),
             "saved": request.GET.get("saved") == "1" and request.method == "GET",
             "action": here,
         },
@@ -299,12 +297,7 @@ def experts(request):
         .prefetch_related("availability", "time_off")
         .order_by("display_name")
     ):
-        today = timezone.now().astimezone(zoneinfo.ZoneInfo(expert.time_zone)).date()
         rows.append(
-            {
-                "expert": expert,
-                "hours": weekly_hours(expert),
-                "time_off": [item for item in expert.time_off.all() if item.last_day >= today],
-            }
+            {"expert": expert, "hours": weekly_hours(expert), "time_off": time_off_ahead(expert)}
         )
     return render(request, "console/experts.html", {"rows": rows})

@@ -55,6 +55,27 @@ def test_slots_fit_the_visitors_times_and_leave_notice(client, policy, expert):
     assert all(slot.starts_at >= timezone.now() + timedelta(hours=12) for slot in slots)
 
 
+def test_a_meeting_moved_after_the_lead_passed_on_stays_with_its_expert(
+    client, policy, expert, other_expert
+):
+    """Rescheduling offers and checks the hours of the expert who holds the meeting, not of
+    the lead's new owner, and the meeting stays theirs."""
+    lead = request_demo(client, "moved@example-co.cn")
+    booked = meeting_book(lead=lead, slot_key=lead_slots(lead)[0][0].key, actor=Actor.visitor("t"))
+    holder = booked.expert
+    newcomer = other_expert if holder == expert else expert
+    newcomer.availability.all().delete()  # the new owner has no hours at all
+    lead.owner = newcomer
+    lead.save(update_fields=["owner"])
+    slots = lead_slots(lead, exclude=booked)[0]
+    assert slots, "the holder's hours are offered"
+    moved = meeting_reschedule(meeting=booked, slot_key=slots[1].key, actor=Actor.visitor("t"))
+    assert moved.expert == holder and moved.starts_at == slots[1].starts_at
+    holder.availability.all().delete()  # and the holder's rules decide, not the newcomer's
+    with pytest.raises(ValidationError):
+        meeting_reschedule(meeting=moved, slot_key=slots[2].key, actor=Actor.visitor("t"))
+
+
 def test_booking_emails_both_sides_a_valid_invite_over_smtp(
     client, policy, expert, smtp_server, django_capture_on_commit_callbacks
 ):
@@ -271,6 +292,8 @@ def test_erasing_the_visitor_calls_the_demo_off_in_the_experts_calendar_naming_n
     booked = event_of(ics_of("meeting_confirmed", "sam@letsgonex.com"))
     erase(lead.person, privacy_officer)
     assert not Meeting.objects.filter(pk=meeting.pk).exists()
+    # The expert's copy of the booking named the visitor and held their answers: erased too.
+    assert not Message.objects.filter(kind="meeting_confirmed").exists()
     message = Message.objects.get(kind="meeting_erased")
     assert message.to == "sam@letsgonex.com" and message.person_id is None
     cancel = event_of(ics_of("meeting_erased", "sam@letsgonex.com"))
