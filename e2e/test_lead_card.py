@@ -42,7 +42,13 @@ def test_the_lead_card_reads_as_words(server, page, staff_login, screenshot):
         (
             "/en",
             "lead-card-en",
-            ["Weekday mornings", "Online", "Next meeting", "Timeline", "(America/New_York)"],
+            [
+                "Weekday mornings",
+                "Online",
+                "Next meeting",
+                "Timeline",
+                "for the visitor (New York UTC\u2212",
+            ],
         ),
         ("", "lead-card-zh", ["工作日上午", "线上", "下次会议", "预约免费演示", "访客时间"]),
     ):

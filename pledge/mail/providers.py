@@ -184,7 +184,10 @@ def register() -> None:
         PersonalDataProvider(
             key="mail.messages",
             title=_("Emails we sent you"),
-            description=_("Every email we sent to you or to your address, as sent."),
+            description=_(
+                "Every email we sent to you or to your address, and the copies of your meeting"
+                " emails our expert received, as sent."
+            ),
             models=("mail.Message",),
             export=messages_export,
             erase=messages_erase,

@@ -9,7 +9,7 @@ button opens a confirmation step (GET, nothing booked); only its form books (POS
 
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,13 +18,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pledge.dates import zone_label, zone_options
 from pledge.meetings.invites import invite_ics
-from pledge.meetings.models import ZONES, MeetingStatus
+from pledge.meetings.models import MeetingStatus
 from pledge.meetings.scheduling import (
     Slot,
     lead_by_token,
@@ -38,72 +39,11 @@ from pledge.vault.actors import Actor
 
 VISITOR = Actor.visitor("booking")
 
-# Offered first in the zone select: where Gonex's visitors mostly are.
-COMMON_ZONES = (
-    ("Asia/Shanghai", gettext_lazy("Beijing, Shanghai")),
-    ("Asia/Hong_Kong", gettext_lazy("Hong Kong")),
-    ("Asia/Taipei", gettext_lazy("Taipei")),
-    ("Asia/Singapore", gettext_lazy("Singapore")),
-    ("Asia/Tokyo", gettext_lazy("Tokyo")),
-    ("Asia/Seoul", gettext_lazy("Seoul")),
-    ("Asia/Kolkata", gettext_lazy("India")),
-    ("Asia/Dubai", gettext_lazy("Dubai")),
-    ("Europe/London", gettext_lazy("London")),
-    ("Europe/Paris", gettext_lazy("Paris")),
-    ("Europe/Berlin", gettext_lazy("Berlin")),
-    ("America/New_York", gettext_lazy("New York")),
-    ("America/Chicago", gettext_lazy("Chicago")),
-    ("America/Denver", gettext_lazy("Denver")),
-    ("America/Los_Angeles", gettext_lazy("Los Angeles")),
-    ("Australia/Sydney", gettext_lazy("Sydney")),
-    ("UTC", gettext_lazy("Coordinated Universal Time")),
-)
-COMMON_NAMES = dict(COMMON_ZONES)
-REGIONS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
-OTHER_ZONES = tuple(name for name in ZONES if name.startswith(REGIONS) and name not in COMMON_NAMES)
-
 
 @dataclass
 class Day:
     day: date
     slots: list[Slot] = field(default_factory=list)
-
-
-def zone_offset(name: str) -> str:
-    """``+08:00``, or ``-05:00`` written with a real minus sign (U+2212), for the zone now."""
-    offset = datetime.now(zoneinfo.ZoneInfo(name)).utcoffset() or timedelta()
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "\u2212"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def zone_label(name: str) -> str:
-    """How a zone reads: a translated place for the common ones, the IANA name in words for
-    the others, with its offset from UTC now."""
-    place = str(COMMON_NAMES.get(name) or name.replace("_", " "))
-    return _("%(place)s (UTC%(offset)s)") % {"place": place, "offset": zone_offset(name)}
-
-
-def zone_options(current: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The select's groups: the common zones, then every other one (and the current one if a
-    browser reported a zone outside both)."""
-    others = list(OTHER_ZONES)
-    if current not in COMMON_NAMES and current not in others:
-        others.insert(0, current)
-    return [
-        (_("Common time zones"), [(name, zone_label(name)) for name, _label in COMMON_ZONES]),
-        (_("All time zones"), [(name, zone_label(name)) for name in others]),
-    ]
 
 
 def zone_chosen(request) -> tuple[str, str]:
@@ -157,6 +97,9 @@ def week_link(zone_name: str, monday: date | None) -> str:
 
 
 def calendar_link(token: str, meeting, zone_name: str) -> str:
+    """The meeting's calendar file behind the link this page was opened with, in the page's
+    language. (``scheduling.booking_links`` builds the emails' one: a signed manage token, in
+    the lead's language, so another URL.)"""
     return reverse("web:booking_calendar", args=[token, meeting.public_id]) + (
         "?" + urlencode({"tz": zone_name})
     )
@@ -176,7 +119,7 @@ def booking(request, token: str):
         return render(request, "web/forms/link_expired.html", status=404)
     meeting = lead.meetings.filter(status=MeetingStatus.BOOKED).first()
     zone_name, zone_error = zone_chosen(request)
-    common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name)}
+    common = {"lead": lead, "token": token}
     error = ""
     if request.method == "POST":
         # Cancelling has a page of its own, which asks first (booking_cancel).
@@ -196,6 +139,7 @@ def booking(request, token: str):
                 {
                     **common,
                     "meeting": meeting,
+                    "zone_label": zone_label(zone_name, meeting.starts_at),
                     "calendar_link": calendar_link(token, meeting, zone_name),
                 },
                 zone_name,
@@ -211,12 +155,22 @@ def booking(request, token: str):
         chosen = next((slot for slot in slots if slot.key == request.GET["slot"][:20]), None)
         if chosen is None:
             error = _("That time is no longer free. Choose another.")
+    # Zones named with their offset at the time being confirmed, else on the week shown: one
+    # label for the page, though the list of two weeks may cross a change of summer time.
+    if chosen is not None:
+        shown_at = chosen.starts_at
+    elif week:
+        shown_at = datetime.combine(week[0].day, time(), tzinfo=zone)
+    else:
+        shown_at = timezone.now()
     return rendered(
         request,
         "web/booking/choose.html",
         {
             **common,
+            "zone_label": zone_label(zone_name, shown_at),
             "meeting": meeting,
+            "meeting_zone_label": zone_label(zone_name, meeting.starts_at) if meeting else "",
             "calendar_link": calendar_link(token, meeting, zone_name) if meeting else "",
             "slots": slots,
             "all_fit": all_fit,
@@ -228,7 +182,7 @@ def booking(request, token: str):
             "chosen": chosen,
             "error": error,
             "zone_error": zone_error,
-            "zone_groups": zone_options(zone_name),
+            "zone_groups": zone_options(zone_name, shown_at),
             # The browser's zone is read only on a first visit, never over a visitor's choice.
             "detect": request.method == "GET" and "tz" not in request.GET,
         },
@@ -248,7 +202,7 @@ def booking_cancel(request, token: str):
     zone_name, _error = zone_chosen(request)
     if meeting is None:
         return redirect(reverse("web:booking", args=[token]) + "?" + urlencode({"tz": zone_name}))
-    common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name)}
+    common = {"lead": lead, "token": token, "zone_label": zone_label(zone_name, meeting.starts_at)}
     if request.method == "POST":
         meeting_cancel(
             meeting=meeting,

@@ -1,15 +1,20 @@
 """The console's words for stored codes, as template filters: each calls the one place that
-names its code (the inventory's ``labels``, mail's ``kinds``, the vault's ``actions``), so a
-template never prints a key."""
+names its code (the inventory's ``labels``, mail's ``kinds``, the vault's ``actions``), so a template never
+prints a key. The site's pages load it too, to join a list as words. A time zone is named by
+``zone_label`` and ``zone_at`` of the ``site`` library (inventory), which the emails load."""
 
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from pledge.cases import kinds
+from pledge.dates import zone_label
 from pledge.inventory import labels
 from pledge.mail.kinds import message_kind_name
 from pledge.vault.actions import action_name, actor_name, target_name
@@ -45,6 +50,30 @@ def words(items) -> str:
     return labels.words_join(items or []) or "—"
 
 
+@register.filter
+def start_times(slots, format_string: str) -> list[str]:
+    """Each slot's (or meeting's) start in the reader's zone, as ``|date:format_string`` writes
+    it: ``{{ slots|start_times:"D m-d H:i"|words }}``."""
+    return [date_filter(timezone.localtime(slot.starts_at), format_string) for slot in slots]
+
+
+@register.filter
+def hour_spans(windows) -> list[str]:
+    """Weekly hours as "09:00-12:00" (an en dash), one a window:
+    ``{{ windows|hour_spans|words }}``."""
+    return [f"{window.start:%H:%M}\u2013{window.end:%H:%M}" for window in windows]
+
+
+@register.filter
+def offering_links(cards) -> str:
+    """Offering cards (``web.views.offering_cards``) as their links, joined as ``|words``
+    joins (which would escape the links)."""
+    links = [
+        format_html('<a href="{}">{}</a>', card["url"], card["offering"].title) for card in cards
+    ]
+    return mark_safe(labels.words_join(links))  # noqa: S308 (each link escaped; "、" or ", ")
+
+
 register.filter("mail_kind", message_kind_name)
 register.filter("audit_action", action_name)
 register.filter("audit_actor", actor_name)
@@ -71,14 +100,18 @@ def audit_target_url(object_type: str, object_id: str) -> str:
 @register.simple_tag
 def visitor_time(meeting) -> str:
     """When a meeting starts for the visitor, when they chose it in a zone not the reader's:
-    "20:00 for the visitor (America/New_York)", with their date when it is not the reader's."""
+    "20:00 for the visitor (New York UTC\u221204:00)", with their date when it is not the
+    reader's, and their zone's offset on that day."""
     zone = meeting.visitor_timezone
     if not zone or zone == timezone.get_current_timezone_name():
         return ""
     theirs = timezone.localtime(meeting.starts_at, ZoneInfo(zone))
     same_day = theirs.date() == timezone.localtime(meeting.starts_at).date()
     shown = theirs.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
-    return _("%(time)s for the visitor (%(zone)s)") % {"time": shown, "zone": zone}
+    return _("%(time)s for the visitor (%(zone)s)") % {
+        "time": shown,
+        "zone": zone_label(zone, meeting.starts_at),
+    }
 
 
 @register.filter

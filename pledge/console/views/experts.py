@@ -7,10 +7,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from pledge.console.decorators import staff_view
+from pledge.dates import zone_options
 from pledge.inventory.loader import current_inventory
 from pledge.meetings.experts import (
     GRID_MINUTES,
@@ -68,7 +70,7 @@ def cell_parse(name: str) -> tuple[int, time]:
 
 class ExpertForm(forms.Form):
     display_name = forms.CharField(label=_("Name shown to visitors"), max_length=100)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(zone, zone) for zone in ZONES])
+    time_zone = forms.ChoiceField(label=_("Time zone"))
     languages = forms.MultipleChoiceField(
         label=_("Languages"), choices=settings.LANGUAGES, widget=forms.CheckboxSelectMultiple
     )
@@ -108,6 +110,11 @@ class ExpertForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Named as people know them, with today's offset; any zone this machine knows is valid.
+        current = self.data.get("time_zone") or self.initial.get("time_zone", "")
+        self.fields["time_zone"].choices = zone_options(
+            current if current in ZONES else settings.TIME_ZONE, timezone.now()
+        )
         self.fields["forms_served"].choices = [
             (key, current_inventory().form(key).name) for key in ("demo", "interest", "contact")
         ]
