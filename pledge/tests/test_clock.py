@@ -29,6 +29,7 @@ def test_the_instants_sit_where_date_mistakes_show():
     assert f"{local('year-end'):%m-%d %H:%M:%S}" == "12-31 23:59:59"
     assert local("new-year").year == INSTANTS["new-year"].year + 1
     assert local("sunday-night").weekday() == 6 and local("sunday-night").hour == 23
+    assert local("evening").weekday() < 5 and local("evening").hour == 22  # after work
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_the_clock_run_catches_a_utc_date_taken_for_the_sites(pytester):
     result = pytester.runpytest_subprocess(
         "-p", "pledge.tests.clock", "-p", "no:django", "--clock=all"
     )
-    result.assert_outcomes(passed=5, failed=2)
+    result.assert_outcomes(passed=6, failed=2)  # 5 instants agree, 1 unmarked
     result.stdout.fnmatch_lines(
         [
             "FAILED *test_a_utc_date_taken_for_the_sites[[]day-start[]]*",
