@@ -63,7 +63,7 @@ def test_an_expert_sets_the_grid_and_a_holiday_and_today_shows_the_demo(
     server, ana, page, page_without_javascript, context_of, staff_login, screenshot, demo_requested
 ):
     expert = page_without_javascript
-    staff_login(expert, username=USERNAME)
+    staff_login(expert, username=ana)
     expert.goto(server.url + "/en/console/availability/")
     expert.get_by_role("heading", name=re.compile("Availability")).wait_for()
 

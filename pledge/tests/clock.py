@@ -4,9 +4,9 @@ or a year's end, or the week's).
 
 The site's zone, Asia/Shanghai, is eight hours ahead of UTC, so 16:00 UTC is local midnight:
 the instants sit on both sides of it, on the last day of a month and of a year, on a weekday
-evening and on a Sunday night. At each, time-machine freezes Python's clock for the whole process (``time.time``,
-``datetime.now``, ``date.today`` and the rest, in every thread; ``time.monotonic`` runs on, so
-waits and timeouts still work) from the start of the test's setup to the end of its teardown;
+evening and on a Sunday night. At each, time-machine freezes Python's clock for the whole
+process (``time.time``, ``datetime.now``, ``date.today`` and the rest, in every thread;
+``time.monotonic`` runs on, so waits and timeouts still work) from the start of the test's setup to the end of its teardown;
 fixtures of a wider scope are set up at the instant of the first test that needs them. What
 lives outside Python keeps the real time: a database server's or SQLite's own ``now``, Redis,
 other processes. No product code reads those clocks; keep it so (no ``Now()``, no
@@ -35,7 +35,8 @@ INSTANTS = {
     "year-end": datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC),
     # Friday 1 January 2027 00:00:01 in Shanghai while UTC is still in 2026.
     "new-year": datetime(2026, 12, 31, 16, 0, 1, tzinfo=UTC),
-    # Tuesday 22:10 in Shanghai: the day's last working slots have passed, tomorrow's lead.
+    # Tuesday 22:10 in Shanghai: the day's working hours are over, the next free slot is
+    # tomorrow's and may be the last of its window.
     "evening": datetime(2026, 6, 16, 14, 10, tzinfo=UTC),
     # Sunday 23:30 in Shanghai: "this week" ends in half an hour.
     "sunday-night": datetime(2026, 6, 21, 15, 30, tzinfo=UTC),
