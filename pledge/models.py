@@ -1,4 +1,5 @@
-"""The project's own table: the periodic jobs' claims (pledge/scheduler.py)."""
+"""The project's own tables: the periodic jobs' claims (pledge/scheduler.py) and the workers'
+heartbeats (pledge/health.py)."""
 
 from django.db import models
 
@@ -13,3 +14,17 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """A running ``pledge worker`` (``host:pid``) and when it last said so, every 15 seconds.
+
+    ``/readyz`` is ready only while some worker was seen within a minute (pledge/health.py).
+    A worker stopping cleanly deletes its row; a crashed one's row goes after a day.
+    """
+
+    worker = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.worker

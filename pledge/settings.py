@@ -131,6 +131,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "pledge.vault.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics are answered here, before everything below (pledge/health.py);
+    # every other request is counted and timed from here on (pledge/metrics.py).
+    "pledge.health.MachineEndpointsMiddleware",
+    "pledge.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "pledge.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -228,6 +232,8 @@ PLEDGE_FORM_LIMIT_PER_EMAIL = env_int("PLEDGE_FORM_LIMIT_PER_EMAIL", 5)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Mail -----------------------------------------------------------------------------------
+# A message whose worker died mid-send goes back in the queue after this (mail.retry_waiting).
+PLEDGE_MAIL_STUCK_SECONDS = env_int("PLEDGE_MAIL_STUCK_SECONDS", 600)
 EMAIL_URL = env("EMAIL_URL", "outbox:")
 try:
     globals().update(email_settings(EMAIL_URL, VAR_DIR))
@@ -367,7 +373,8 @@ STORAGES = {
     },
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-MEDIA_ROOT = VAR_DIR / "uploads"
+# Uploaded files (encrypted). With several app servers: one volume they all mount (docs/deploy.md).
+MEDIA_ROOT = Path(env("PLEDGE_UPLOADS", str(VAR_DIR / "uploads"))).resolve()
 
 # --- HTTP security (SECURITY.md H2-H6) ------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -482,16 +489,48 @@ PLEDGE_BEACON_RATE_LIMIT = env_int("PLEDGE_BEACON_RATE_LIMIT", 600)
 # Aggregates below this many visitors are hidden on the dashboard (k-anonymity, P15).
 PLEDGE_AGGREGATE_MIN_COUNT = env_int("PLEDGE_AGGREGATE_MIN_COUNT", 5)
 
+# --- Health, metrics and logs (docs/operations.md) ------------------------------------------
+# /metrics answers these networks only (the client as client_ip sees it, so a forged
+# X-Forwarded-For changes nothing) and 404 to everyone else; set empty, nobody.
+PLEDGE_METRICS_NETWORKS = []
+for network in env_list("PLEDGE_METRICS_NETWORKS", "127.0.0.0/8,::1"):
+    try:
+        PLEDGE_METRICS_NETWORKS.append(str(ipaddress.ip_network(network, strict=False)))
+    except ValueError:
+        CONFIG_ERRORS.append(
+            (
+                "PLEDGE_METRICS_NETWORKS",
+                f"PLEDGE_METRICS_NETWORKS holds {network!r}, which is not a network: "
+                "use addresses or CIDR ranges such as 127.0.0.0/8,10.0.0.5, separated by commas.",
+            )
+        )
+
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request id;
+# pledge/logs.py). Unset or "plain": the lines as before.
+LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    CONFIG_ERRORS.append(
+        (
+            "LOG_FORMAT",
+            f"LOG_FORMAT is {LOG_FORMAT!r}: set LOG_FORMAT=json for one JSON object per line, "
+            "or leave it unset for plain lines.",
+        )
+    )
+    LOG_FORMAT = "plain"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pledge.logs.JsonFormatter"},
+    },
     # Emailed links' tokens are cut out of every line (pledge/logs.py, SECURITY.md C4).
     "filters": {"link_tokens": {"()": "pledge.logs.RedactLinkTokens"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["link_tokens"],
         }
     },

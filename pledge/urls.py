@@ -1,15 +1,16 @@
 from django.conf.urls.i18n import i18n_patterns
-from django.http import HttpResponse
 from django.urls import include, path
 
-
-def healthz(request):
-    """Liveness for load balancers and the test server fixture."""
-    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
-
+from pledge import health
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    # For machines, outside the language prefix: liveness, readiness and Prometheus' metrics.
+    # pledge.health.MachineEndpointsMiddleware answers them before the rest of the middleware
+    # (no host check, redirect, session, cookie or request log); listed here so they resolve
+    # and reverse like any address.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     # zh-Hans lives at /, English at /en/: the language is in the address, so switching it
     # sets no cookie (P09) and every page has a stable URL per language.
     *i18n_patterns(

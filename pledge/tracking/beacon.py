@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from pledge.dates import site_date
+from pledge.metrics import instruments
 from pledge.tracking import events
 from pledge.tracking.consent import consent_from_environ, visitor_key_from
 from pledge.tracking.ingest import LEAVE, VIEW, ingest_writer
@@ -91,8 +92,10 @@ def respond(start_response, status: str, body: bytes = b"", content_type: str = 
     return [body]
 
 
-def refuse(start_response, status: str, reason: str):
-    return respond(start_response, status, reason.encode(), "text/plain; charset=utf-8")
+def refuse(start_response, status: str, text: str, *, reason: str):
+    """Answer ``status`` with ``text``, counted under ``reason`` (pledge_beacon_refused_total)."""
+    instruments().beacon_refused.labels(reason).inc()
+    return respond(start_response, status, text.encode(), "text/plain; charset=utf-8")
 
 
 def read_parameters(environ, pixel: bool) -> dict | None:
@@ -160,29 +163,40 @@ def leave_event(parameters: dict) -> tuple | None:
 def beacon(environ, start_response):
     pixel = environ.get("PATH_INFO") == PIXEL_PATH
     if settings.PRODUCTION and not is_https(environ):
-        return refuse(start_response, "403 Forbidden", "The beacon answers HTTPS only.")  # H3
+        return refuse(
+            start_response, "403 Forbidden", "The beacon answers HTTPS only.", reason="https"
+        )  # H3
     method = environ.get("REQUEST_METHOD", "")
     if method != ("GET" if pixel else "POST"):
-        return refuse(start_response, "405 Method Not Allowed", "Method not allowed.")
+        return refuse(
+            start_response, "405 Method Not Allowed", "Method not allowed.", reason="method"
+        )
     # Counted before the body is parsed: an address over its limit costs no more (B3).
     try:
         address = limited_address(client_ip(SimpleNamespace(META=environ)))
         allowed = beacon_limiter().allow(address)
     except StoreUnavailable:
-        return refuse(start_response, "503 Service Unavailable", "Try again later.")  # B4
+        return refuse(
+            start_response, "503 Service Unavailable", "Try again later.", reason="limits_store"
+        )  # B4
     if not allowed:
-        return refuse(start_response, "429 Too Many Requests", "Too many events.")  # B3
+        return refuse(
+            start_response, "429 Too Many Requests", "Too many events.", reason="rate_limit"
+        )  # B3
     parameters = read_parameters(environ, pixel)
     if parameters is None:
-        return refuse(start_response, "413 Content Too Large", "Too large.")
+        return refuse(start_response, "413 Content Too Large", "Too large.", reason="too_large")
     if parameters.get("k", VIEW) == LEAVE:
         kind, values = LEAVE, leave_event(parameters)
         if values is None:
-            return refuse(start_response, "400 Bad Request", "Bad event.")
+            return refuse(start_response, "400 Bad Request", "Bad event.", reason="bad_event")
     else:
         kind, values = VIEW, view_event(parameters, environ)
     if not ingest_writer().write(kind, values):
-        return refuse(start_response, "503 Service Unavailable", "Try again later.")
+        return refuse(
+            start_response, "503 Service Unavailable", "Try again later.", reason="not_stored"
+        )
+    # Stored, and counted by the writer with its commit (pledge_beacon_events_total, ingest.py).
     if pixel:
         return respond(start_response, "200 OK", PIXEL, "image/gif")
     return respond(start_response, "204 No Content")

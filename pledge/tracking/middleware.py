@@ -17,7 +17,8 @@ from pledge.tracking.ingest import REQUEST, ingest_writer
 from pledge.tracking.services import arrival_cookie_value
 from pledge.vault.access import client_ip
 
-NOT_LOGGED_PREFIXES = ("/static/", "/healthz")
+# Machines' addresses (pledge/health.py) are no page views, wherever they are answered.
+NOT_LOGGED_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics")
 
 
 def logged(request, response) -> bool:

@@ -1,11 +1,13 @@
-"""Request ids for the audit log, and the staff session limits (SECURITY.md A7)."""
+"""Request ids for the audit log and log lines, and the staff session limits (SECURITY.md A7)."""
 
 import secrets
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.utils.log import log_response
 
+from pledge.logs import request_id_var as log_request_id_var
 from pledge.vault.audit import request_id_var
 
 LAST_SEEN = "staff_last_seen"
@@ -24,9 +26,22 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request.id = secrets.token_hex(8)
         token = request_id_var.set(request.id)
+        log_token = log_request_id_var.set(request.id)  # JSON log lines carry it (pledge/logs.py)
         try:
             response = self.get_response(request)
+            if response.status_code >= 400:
+                # Django logs a 4xx or 5xx answer after the last middleware has returned, when
+                # the id is no longer set; logged here with the same words, its line carries
+                # the id, and Django's own call skips a response already logged.
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
         finally:
+            log_request_id_var.reset(log_token)
             request_id_var.reset(token)
         response.headers["X-Request-ID"] = request.id
         return response

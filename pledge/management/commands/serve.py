@@ -3,14 +3,36 @@
 granian serves Django as WSGI (about nine times Django's ASGI throughput on this machine,
 DESIGN.md); WhiteNoise serves static files. In the embedded default one command runs
 everything, so the task worker is started as a child process and stopped with the server.
+
+Metrics: granian's workers and the task worker are separate processes, so each writes its
+counts to files in one folder (``PROMETHEUS_MULTIPROC_DIR``: the operator's, else
+``<PLEDGE_VAR>/metrics/<port>``, emptied at each start) and ``/metrics`` sums them
+(pledge/metrics.py, docs/operations.md). It is set here, before any child exists.
 """
 
+import io
+import logging
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from pledge.metrics import MULTIPROCESS_DIRECTORY, multiprocess_prepare
+
+log = logging.getLogger(__name__)
+
+
+def granian_logging() -> dict | None:
+    """With ``LOG_FORMAT=json``, granian's own lines go through the project's handler, so
+    every line is JSON; otherwise granian keeps its own format."""
+    if settings.LOG_FORMAT != "json":
+        return None
+    passed_on = {"handlers": [], "propagate": True}
+    return {"loggers": {"_granian": dict(passed_on), "granian.access": dict(passed_on)}}
 
 
 class Command(BaseCommand):
@@ -35,7 +57,14 @@ class Command(BaseCommand):
         from granian import Granian
         from granian.constants import Interfaces
 
-        call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR", verbosity=0)
+        # Before the checks, the task worker and granian's workers: all inherit it. One folder
+        # per port, so a second server on the host never empties the first one's.
+        multiprocess_prepare(
+            Path(os.environ.get(MULTIPROCESS_DIRECTORY) or settings.VAR_DIR / "metrics" / str(port))
+        )
+        # Its "no issues" line is not a log line: with JSON logs every line must be one.
+        quiet = {"stdout": io.StringIO()} if settings.LOG_FORMAT == "json" else {}
+        call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR", verbosity=0, **quiet)
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
 
@@ -43,10 +72,14 @@ class Command(BaseCommand):
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "pledge", "worker"])
         shown_host = f"[{host}]" if ":" in host else host
-        self.stdout.write(
+        serving = (
             f"Pledge is serving http://{shown_host}:{port}/ "
             f"(staff console: http://{shown_host}:{port}/console/). Stop with Ctrl+C."
         )
+        if settings.LOG_FORMAT == "json":
+            log.info(serving)  # every line a JSON object
+        else:
+            self.stdout.write(serving)
         try:
             Granian(
                 "pledge.wsgi:application",
@@ -56,6 +89,7 @@ class Command(BaseCommand):
                 workers=workers,
                 blocking_threads=settings.PLEDGE_WEB_THREADS,
                 log_access=False,
+                log_dictconfig=granian_logging(),
             ).serve()
         finally:
             if worker is not None:
