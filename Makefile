@@ -6,7 +6,7 @@ PLEDGE := $(BIN)/pledge
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint unit browser bench lock messages clean
+.PHONY: run test lint unit browser bench drill lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# Two app servers and two workers behind nginx, with PostgreSQL and Redis, faults injected
+# (docs/deploy.md). DRILL_SECONDS=150 by default; `make test` runs a 90-second one.
+drill: $(VENV)/.installed-dev
+	$(BIN)/python -m drill
 
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools

@@ -1,6 +1,7 @@
 """Run the whole suite on SQLite, then again on PostgreSQL when one is reachable, then the
 tests marked ``clock`` at each frozen instant of pledge/tests/clock.py (on SQLite: the dates
-are Python's on both databases, and SQLite lives in the frozen process).
+are Python's on both databases, and SQLite lives in the frozen process), then a short scale-out
+drill (drill/) where PostgreSQL, Redis and nginx are installed.
 
 PostgreSQL is looked for at TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/pledge)
 and Redis at TEST_REDIS_URL (default redis://127.0.0.1:6379/15); tests that need one are skipped
@@ -39,6 +40,22 @@ def run(label: str, environment: dict[str, str], *extra: str) -> int:
     return subprocess.call(command, env=environment)
 
 
+def drill() -> int:
+    """The scale-out drill, shortened (`make drill` runs the whole one): two app servers and two
+    workers behind nginx, faults injected, nothing lost (docs/deploy.md)."""
+    from drill.cluster import missing_tools
+
+    if sys.argv[1:]:  # tests picked by hand: the drill is not among them
+        return 0
+    missing = missing_tools()
+    if missing:
+        print(f"\nThe scale-out drill is skipped: it needs {', '.join(missing)} (apt install).")
+        return 0
+    print("\n=== the scale-out drill (90 s of traffic) ===", flush=True)
+    environment = {**os.environ, "DRILL_SECONDS": os.environ.get("DRILL_SECONDS", "90")}
+    return subprocess.call([sys.executable, "-m", "drill"], env=environment)
+
+
 def main() -> int:
     # The SQLite run must not inherit a DATABASE_URL from the caller's shell.
     base = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
@@ -60,6 +77,7 @@ def main() -> int:
     outcome = run(f"SQLite, the clock frozen at {instants}", base, *clock)
     if outcome != pytest.ExitCode.NO_TESTS_COLLECTED:  # arguments that pick no clock test
         failures |= outcome
+    failures |= drill()
     if SCREENSHOTS.is_dir() and any(SCREENSHOTS.iterdir()):
         print(f"\nScreenshots the browser tests took, to look at: {SCREENSHOTS}")
     return failures

@@ -28,6 +28,7 @@ from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import translate_url
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
@@ -35,13 +36,13 @@ from django.utils.translation import gettext as _
 from pledge.dates import zone_or_site
 from pledge.mail.attachments import attachments_filled
 from pledge.mail.models import Message, MessageStatus
+from pledge.metrics import instruments
 from pledge.vault.access import access_require
 from pledge.vault.audit import audit_record
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-STUCK_AFTER = timedelta(minutes=10)
 
 # What a template renders in place of a private link; never valid in a URL, so never a link.
 PLACEHOLDER = "[pledge-private-link:{}]"
@@ -217,6 +218,14 @@ def sender_domain() -> str:
     return parseaddr(str(settings.DEFAULT_FROM_EMAIL))[1].rpartition("@")[2].lower()
 
 
+def message_id_header(message: Message) -> str:
+    """The same Message-ID at every attempt: a message sent again after its worker died
+    between the mail server's acceptance and its own record of it reaches its reader under
+    the same id, which mail clients show once. Keyed, so it names no database row."""
+    seal = salted_hmac("pledge.mail.message-id", str(message.public_id), algorithm="sha256")
+    return f"<{seal.hexdigest()[:32]}@{sender_domain()}>"
+
+
 @lru_cache(maxsize=4)
 def dkim_key(path: str, modified: float) -> bytes:
     return Path(path).read_bytes()
@@ -302,7 +311,8 @@ def email_send(
     """Hand one email to the mail server, DKIM-signed when ``PLEDGE_DKIM_KEY_FILE`` and
     ``PLEDGE_DKIM_SELECTOR`` are set; raises ``NotSent`` when it could not be built or signed,
     else what the transport raises. Used by
-    ``message_deliver`` and by campaigns, so every email leaves the same way."""
+    ``message_deliver`` and by campaigns, so every email leaves the same way and is counted
+    here (``pledge_mail_sent_total``, ``pledge_mail_failed_total``)."""
     email = OutgoingEmail(
         subject=single_line(subject),
         body=text,
@@ -318,8 +328,14 @@ def email_send(
     try:
         email.message()
     except Exception as error:
+        instruments().mail_failed.inc()
         raise NotSent(f"{type(error).__name__}: {error}") from error
-    email.send()
+    try:
+        email.send()
+    except Exception:
+        instruments().mail_failed.inc()
+        raise
+    instruments().mail_sent.inc()
 
 
 def message_deliver(message_id: int) -> str:
@@ -350,7 +366,7 @@ def message_deliver(message_id: int) -> str:
             html=links_fill(message.body_html, message.private_links, html=True)
             if message.body_html
             else "",
-            headers=message.headers,
+            headers={"Message-ID": message_id_header(message), **message.headers},
             attachments=attachments_filled(message.attachments, message.private_links),
             connection=connection,
         )
@@ -374,18 +390,27 @@ def message_deliver(message_id: int) -> str:
 def messages_retry() -> int:
     """Re-queue messages whose delivery failed or whose worker died mid-send (SECURITY.md R4)."""
     now = timezone.now()
-    stuck = Message.objects.filter(
-        status=MessageStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
-    ).update(status=MessageStatus.QUEUED)
+    stuck = list(
+        Message.objects.filter(
+            status=MessageStatus.SENDING,
+            claimed_at__lt=now - timedelta(seconds=settings.PLEDGE_MAIL_STUCK_SECONDS),
+        ).values_list("pk", flat=True)[:500]
+    )
+    # Their delivery task died with its worker: each gets a new one at once, whatever its age.
+    Message.objects.filter(pk__in=stuck, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED
+    )
     # Fresh messages already have their delivery task queued; wake only those left behind.
     waiting = list(
         Message.objects.filter(
             status=MessageStatus.QUEUED, created_at__lt=now - timedelta(minutes=2)
-        ).values_list("pk", flat=True)[:500]
+        )
+        .exclude(pk__in=stuck)
+        .values_list("pk", flat=True)[:500]
     )
-    for message_id in waiting:
+    for message_id in [*stuck, *waiting]:
         enqueue_delivery(message_id)
-    return stuck + len(waiting)
+    return len(stuck) + len(waiting)
 
 
 def outbox(*, actor):

@@ -484,6 +484,7 @@ def test_the_backup_names_every_key_and_holds_none(original, backup_file):
     assert manifest["keys"] == expected
 
 
+@pytest.mark.clock  # created_at is UTC whatever the hour in Shanghai
 def test_the_manifest_says_what_the_backup_holds(databases, original, backup_file):
     manifest = manifest_of(backup_file)
 

@@ -326,10 +326,6 @@ def nginx(server, tmp_path):
     if binary is None:
         pytest.skip("needs nginx for the production layout (apt install nginx)")
     port = free_port()
-    pledge_conf = tmp_path / "pledge.conf"
-    pledge_conf.write_text(
-        NGINX_CONF.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{server['port']}")
-    )
     user = "user root;" if os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(
         f"""{user}
@@ -344,7 +340,8 @@ http {{
   fastcgi_temp_path {tmp_path}/fastcgi;
   uwsgi_temp_path {tmp_path}/uwsgi;
   scgi_temp_path {tmp_path}/scgi;
-  server {{ listen 127.0.0.1:{port}; include {pledge_conf}; }}
+  upstream pledge {{ server 127.0.0.1:{server["port"]}; }}
+  server {{ listen 127.0.0.1:{port}; include {NGINX_CONF}; }}
 }}
 """
     )

@@ -99,6 +99,34 @@ def test_a_message_stuck_in_a_dead_worker_is_sent_again_r4(smtp_server):
 
 
 @pytest.mark.django_db
+def test_a_fresh_message_cut_mid_send_is_sent_again_at_once_under_its_message_id_r4(
+    settings, smtp_server
+):
+    """The drill's kill -9 of a worker mid-send: a message made a minute ago, stuck in
+    sending past PLEDGE_MAIL_STUCK_SECONDS, gets a new delivery at the next retry (not two
+    minutes later), and every attempt carries the same Message-ID."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pledge.mail.services import message_id_header
+
+    settings.PLEDGE_MAIL_STUCK_SECONDS = 20
+    message = send_notice()
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENDING,
+        claimed_at=timezone.now() - timedelta(seconds=30),
+        created_at=timezone.now() - timedelta(minutes=1),
+    )
+    assert messages_retry() == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    (sent,) = smtp_server.messages
+    assert sent["Message-ID"] == message_id_header(message)
+    assert str(message.public_id) not in sent["Message-ID"]
+
+
+@pytest.mark.django_db
 def test_the_outbox_backend_keeps_the_message_for_the_console(
     settings, django_capture_on_commit_callbacks
 ):
