@@ -4,13 +4,15 @@ DRILL_SECONDS sets how long traffic runs (default 150; CI runs 90); the faults a
 over it. Exits 1 when a check fails, 2 when this machine lacks a program the drill needs.
 """
 
+import fcntl
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
-from drill.cluster import ROOT, Cluster, answers, missing_tools
+from drill.cluster import ROOT, Cluster, missing_tools
 
 SECONDS = int(os.environ.get("DRILL_SECONDS", "150"))
 FOLDER = Path(os.environ.get("DRILL_FOLDER", ROOT / "var" / "drill"))
@@ -29,7 +31,26 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    shutil.rmtree(FOLDER, ignore_errors=True)
+    # A CI timeout or a closed terminal ends the drill through its cleanup, not around it.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda received, frame: sys.exit(128 + received))
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    with open(FOLDER.parent / "drill.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Another drill is running in {FOLDER}.", file=sys.stderr)
+            return 2
+        if any(FOLDER.iterdir()) and not (FOLDER / ".drill").exists():
+            print(f"{FOLDER} holds files the drill did not write: choose DRILL_FOLDER.")
+            return 2
+        shutil.rmtree(FOLDER)
+        FOLDER.mkdir()
+        (FOLDER / ".drill").touch()
+        return drill()
+
+
+def drill() -> int:
     cluster = Cluster(FOLDER)
     try:
         cluster.start(log)
@@ -42,9 +63,13 @@ def main() -> int:
         return run(cluster, SECONDS, log)
     finally:
         log("Stopping every process the drill started")
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
         cluster.stop()
-        if answers(f"http://127.0.0.1:{cluster.app_ports[0]}/healthz"):
-            log("warning: an app server still answers after the stop")
+        if left := cluster.still_running():
+            log("warning: still running after the stop:", ", ".join(left))
 
 
 if __name__ == "__main__":

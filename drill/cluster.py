@@ -11,12 +11,14 @@ import contextlib
 import glob
 import logging
 import os
+import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -24,16 +26,31 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
 
+from pledge.tests.servers import answering, descendants, nginx_binary, nginx_conf, self_signed
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx-pledge.conf"
 SITE_CONF = ROOT / "deploy" / "nginx-site.conf"
 SMTP_ACCEPT_SECONDS = 0.2
 
 
+TAKEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port below Linux's ephemeral range (32768 and up), so a server restarted on its port
+    never finds it taken by an outgoing connection meanwhile; never the same one twice."""
+    while True:
+        port = random.randrange(20000, 32000)
+        if port in TAKEN:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        TAKEN.add(port)
+        return port
 
 
 def binary(name: str, *candidates: str) -> str | None:
@@ -50,7 +67,7 @@ def missing_tools() -> list[str]:
     tools = {
         "postgresql": postgres_bin("postgres") and postgres_bin("initdb"),
         "redis-server": binary("redis-server"),
-        "nginx": binary("nginx", "/usr/sbin/nginx"),
+        "nginx": nginx_binary(),
         "openssl": binary("openssl"),
     }
     return [package for package, path in tools.items() if not path]
@@ -93,9 +110,18 @@ def site_conf(text: str, *, app_ports, http_port, https_port, certificate, key) 
     """deploy/nginx-site.conf with the drill's loopback addresses, name and certificate; it
     refuses a file that no longer has the lines it replaces, so the drill runs what is
     written there or nothing."""
+    upstreams = re.findall(r"server 10\.0\.0\.\d+:8000", text)
+    if len(upstreams) != len(app_ports):
+        raise RuntimeError(
+            f"{SITE_CONF} names {len(upstreams)} app servers; the drill runs {len(app_ports)}"
+        )
     servers = iter(app_ports)
     replacements = [
-        (r"server 10\.0\.0\.\d+:8000", lambda _: f"server 127.0.0.1:{next(servers)}", 2),
+        (
+            r"server 10\.0\.0\.\d+:8000",
+            lambda _: f"server 127.0.0.1:{next(servers)}",
+            len(app_ports),
+        ),
         (r"listen 80;", f"listen 127.0.0.1:{http_port};", 1),
         (r"listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;", 1),
         (r"server_name [^;]+;", "server_name localhost;", 2),
@@ -124,6 +150,7 @@ class Process:
     log: Path
     environment: dict[str, str] | None = None
     user: str | None = None
+    stop_signal: int = signal.SIGTERM
     popen: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -153,14 +180,27 @@ class Process:
         self.signal_group(signal.SIGKILL)
         self.popen.wait(timeout=30)
 
+    def group_alive(self) -> bool:
+        """Whether a process of the group still runs (a zombie does not: where PID 1 does not
+        reap orphans, as in some containers, an exited postmaster stays one)."""
+        self.popen.poll()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.popen.pid and fields[0] != "Z":
+                    return True
+        return False
+
     def stop(self, seconds: float = 20) -> None:
-        if self.popen is None or self.popen.poll() is not None:
+        """Its stop signal to the whole group, then SIGKILL to whatever of it is left."""
+        if self.popen is None:
             return
-        self.signal_group(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        self.signal_group(self.stop_signal)
+        give_up = time.monotonic() + seconds
+        while self.group_alive() and time.monotonic() < give_up:
+            time.sleep(0.1)
+        self.signal_group(signal.SIGKILL)
+        self.popen.wait(timeout=30)
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
@@ -197,9 +237,14 @@ class MailSink:
         self.controller.stop()
 
 
+# What the drill's processes take from the caller's environment; nothing else (a caller's
+# SECRET_KEY_FILE or LOG_FORMAT would otherwise reach every process of the drill).
+PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH", "TMPDIR")
+
+
 @dataclass
 class Cluster:
-    """Everything the drill runs, in ``folder``."""
+    """Everything the drill runs, in ``folder`` (PostgreSQL's data in a temporary folder)."""
 
     folder: Path
     pg_port: int = field(default_factory=free_port)
@@ -209,6 +254,8 @@ class Cluster:
     keys: str = ""
     processes: dict[str, Process] = field(default_factory=dict)
     mail: MailSink | None = None
+    paused: list[int] = field(default_factory=list)
+    pg_data: Path | None = None
 
     # --- The environment every Pledge process shares (its own PLEDGE_VAR apart) -------------
 
@@ -220,15 +267,10 @@ class Cluster:
     def database_url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.pg_port}/pledge"
 
-    def environment(self, machine: str, **extra: str) -> dict[str, str]:
-        base = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("PLEDGE_", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"))
-        }
+    def environment(self, machine: str) -> dict[str, str]:
         (self.folder / machine).mkdir(exist_ok=True)
         return {
-            **base,
+            **{name: os.environ[name] for name in PASSED_ON if name in os.environ},
             "DJANGO_SETTINGS_MODULE": "pledge.settings",
             "PLEDGE_ENV": "production",
             "PLEDGE_VAR": str(self.folder / machine),
@@ -241,11 +283,11 @@ class Cluster:
             "EMAIL_URL": f"smtp://127.0.0.1:{self.mail.port}",
             "PLEDGE_PROXY_COUNT": "1",
             "PLEDGE_BEACON_RATE_LIMIT": os.environ.get("DRILL_BEACON_LIMIT", "240"),
-            "PLEDGE_MAIL_STUCK_SECONDS": "20",
+            # Above the SMTP timeout (20 s): a live worker still sending is never overtaken.
+            "PLEDGE_MAIL_STUCK_SECONDS": "45",
             # The uploads' shared volume: a CV received by one app server, read by any.
             "PLEDGE_UPLOADS": str(self.folder / "uploads"),
             "PLEDGE_AUDIT_CHECKPOINTS": str(self.folder / machine / "audit-checkpoints"),
-            **extra,
         }
 
     def pledge(self, *args: str, machine: str = "admin", timeout: float = 600) -> str:
@@ -269,171 +311,94 @@ class Cluster:
     # --- PostgreSQL: a cluster of the drill's own, so pausing it touches no one else ----------
 
     def postgres_start(self) -> None:
-        data = self.folder / "pg"
         user = "postgres" if os.geteuid() == 0 else None
-        if not data.exists():
-            data.mkdir()
-            if user:
-                shutil.chown(data, user)
-            command = [postgres_bin("initdb"), "-D", str(data), "-U", "postgres"]
-            command += ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
-            if user:
-                command = ["runuser", "-u", user, "--", *command]
-            subprocess.run(command, check=True, capture_output=True, timeout=120)
-        self.add(
-            "postgres",
-            [
-                postgres_bin("postgres"),
-                "-D",
-                str(data),
-                "-p",
-                str(self.pg_port),
-                "-k",
-                str(data),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "max_connections=200",
-            ],
-            user=user,
-        )
-        wait_until(lambda: port_open(self.pg_port), 60, "PostgreSQL")
-        subprocess.run(
-            [
-                postgres_bin("createdb") or "createdb",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.pg_port),
-                "-U",
-                "postgres",
-                "pledge",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
+        # Outside the checkout, which the postgres user may not be allowed to reach.
+        self.pg_data = Path(tempfile.mkdtemp(prefix="pledge-drill-pg-"))
+        if user:
+            shutil.chown(self.pg_data, user)
+        command = [postgres_bin("initdb"), "-D", str(self.pg_data), "-U", "postgres"]
+        command += ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
+        if user:
+            command = ["runuser", "-u", user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        server = [postgres_bin("postgres"), "-D", str(self.pg_data), "-p", str(self.pg_port)]
+        server += ["-k", str(self.pg_data), "-c", "listen_addresses=127.0.0.1"]
+        server += ["-c", "max_connections=200"]
+        # SIGINT is PostgreSQL's fast shutdown: it does not wait for sessions to end.
+        self.add("postgres", server, user=user, stop_signal=signal.SIGINT)
+        createdb = [postgres_bin("createdb") or "createdb", "-h", "127.0.0.1"]
+        createdb += ["-p", str(self.pg_port), "-U", "postgres", "pledge"]
+        # An open port may still answer "the database system is starting up".
+        wait_until(
+            lambda: subprocess.run(createdb, capture_output=True, timeout=30).returncode == 0,
+            60,
+            "PostgreSQL",
         )
 
-    def postgres_pause(self) -> list[int]:
-        """SIGSTOP the postmaster, then every backend: PostgreSQL stands still, holding its
-        connections, as a database host that stops answering for a moment does."""
-        postmaster = self.processes["postgres"].pid
-        children = subprocess.run(
-            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
-        ).stdout.split()
-        # runuser is the group leader; postgres is its child.
-        pids = [int(pid) for pid in children] or [postmaster]
-        backends = []
-        for pid in pids:
-            backends += subprocess.run(
-                ["pgrep", "-P", str(pid)], capture_output=True, text=True
-            ).stdout.split()
-        stopped = pids + [int(pid) for pid in backends]
-        for pid in stopped:
-            os.kill(pid, signal.SIGSTOP)
-        return stopped
+    def postmaster(self) -> int:
+        launcher = self.processes["postgres"].pid  # runuser when run as root
+        children = descendants(launcher)
+        return children[0] if self.processes["postgres"].user and children else launcher
 
-    @staticmethod
-    def postgres_resume(stopped: list[int]) -> None:
-        for pid in reversed(stopped):
+    def postgres_pause(self) -> None:
+        """SIGSTOP the postmaster (no new connection), then every backend: PostgreSQL stands
+        still holding its connections, as a database host that stops answering does."""
+        postmaster = self.postmaster()
+        os.kill(postmaster, signal.SIGSTOP)
+        self.paused = [postmaster]
+        for pid in descendants(postmaster):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                self.paused.append(pid)
+
+    def postgres_resume(self) -> None:
+        for pid in reversed(self.paused):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+        self.paused = []
 
     # --- Redis: persistent counters (append-only file), restartable ------------------------
 
     def redis_start(self) -> None:
         folder = self.folder / "redis"
         folder.mkdir(exist_ok=True)
-        process = self.processes.get("redis") or Process(
-            "redis",
-            [
-                binary("redis-server"),
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(folder),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-            ],
-            self.folder / "redis.log",
-        )
-        self.processes["redis"] = process
-        process.start()
+        if "redis" not in self.processes:
+            command = [binary("redis-server"), "--port", str(self.redis_port)]
+            command += ["--bind", "127.0.0.1", "--dir", str(folder), "--save", ""]
+            command += ["--appendonly", "yes", "--appendfsync", "everysec"]
+            self.processes["redis"] = Process("redis", command, self.folder / "redis.log")
+        self.processes["redis"].start()
         wait_until(lambda: port_open(self.redis_port), 30, "Redis")
 
     # --- Pledge -------------------------------------------------------------------------------
 
-    def app_start(self, index: int) -> float:
+    def app_start(self, index: int) -> None:
         name = f"app{index + 1}"
-        process = self.processes.get(name)
-        if process is None:
-            process = Process(
-                name,
-                [
-                    sys.executable,
-                    "-m",
-                    "pledge",
-                    "serve",
-                    "--no-worker",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.app_ports[index]),
-                ],
-                self.folder / f"{name}.log",
-                environment=self.environment(name),
+        if name not in self.processes:
+            command = [sys.executable, "-m", "pledge", "serve", "--no-worker"]
+            command += ["--host", "127.0.0.1", "--port", str(self.app_ports[index])]
+            self.processes[name] = Process(
+                name, command, self.folder / f"{name}.log", environment=self.environment(name)
             )
-            self.processes[name] = process
-        started = time.monotonic()
+        process = self.processes[name]
         process.start()
         url = f"http://127.0.0.1:{self.app_ports[index]}/healthz"
-        wait_until(lambda: answers(url), 120, name)
-        return time.monotonic() - started
+        answering(url, process.popen, process.log, seconds=120)
 
     def worker_start(self, index: int) -> None:
         name = f"worker{index + 1}"
-        process = self.processes.get(name)
-        if process is None:
-            process = Process(
-                name,
-                [sys.executable, "-m", "pledge", "worker"],
-                self.folder / f"{name}.log",
-                environment=self.environment(name),
+        if name not in self.processes:
+            # A known worker id, so the drill can kill this worker while it runs a task.
+            command = [sys.executable, "-m", "pledge", "worker", "--worker-id", f"drill-{name}"]
+            self.processes[name] = Process(
+                name, command, self.folder / f"{name}.log", environment=self.environment(name)
             )
-            self.processes[name] = process
-        process.start()
+        self.processes[name].start()
 
     def nginx_start(self) -> None:
         folder = self.folder / "nginx"
         folder.mkdir(exist_ok=True)
-        certificate, key = folder / "cert.pem", folder / "key.pem"
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-                str(key),
-                "-out",
-                str(certificate),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        certificate, key = self_signed(folder)
         site = site_conf(
             SITE_CONF.read_text(),
             app_ports=self.app_ports,
@@ -442,36 +407,9 @@ class Cluster:
             certificate=certificate,
             key=key,
         )
-        user = "user root;" if os.geteuid() == 0 else ""
-        (folder / "nginx.conf").write_text(
-            f"""{user}
-worker_processes 2;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {folder}/body;
-  proxy_temp_path {folder}/proxy;
-  fastcgi_temp_path {folder}/fastcgi;
-  uwsgi_temp_path {folder}/uwsgi;
-  scgi_temp_path {folder}/scgi;
-{site}
-}}
-"""
-        )
-        self.add(
-            "nginx",
-            [
-                binary("nginx", "/usr/sbin/nginx"),
-                "-c",
-                str(folder / "nginx.conf"),
-                "-p",
-                str(folder),
-                "-g",
-                "daemon off;",
-            ],
-        )
+        configuration = nginx_conf(folder, site, workers=2)
+        command = [nginx_binary(), "-c", str(configuration), "-p", str(folder)]
+        self.add("nginx", [*command, "-g", "daemon off;"])
         wait_until(lambda: port_open(self.https_port), 30, "nginx")
 
     def start(self, log=print) -> None:
@@ -496,10 +434,19 @@ http {{
         self.nginx_start()
 
     def stop(self) -> None:
-        order = ["nginx", "app1", "app2", "worker1", "worker2", "redis", "postgres"]
-        for name in order:
+        """Every process the drill started, PostgreSQL resumed first if it was paused."""
+        self.postgres_resume()
+        for name in ["nginx", "app1", "app2", "worker1", "worker2", "redis", "postgres"]:
             process = self.processes.get(name)
             if process is not None:
-                process.stop()
+                try:
+                    process.stop()
+                except (OSError, subprocess.SubprocessError) as error:
+                    print(f"[drill] {name} did not stop: {error}", file=sys.stderr)
         if self.mail is not None:
             self.mail.stop()
+        if self.pg_data is not None:
+            shutil.rmtree(self.pg_data, ignore_errors=True)
+
+    def still_running(self) -> list[str]:
+        return [name for name, process in self.processes.items() if process.group_alive()]

@@ -22,15 +22,23 @@ FORMS = {
 PAGES = ["/en/", "/", "/en/about/", "/en/privacy/", "/en/customers/", "/en/cookies/"]
 
 
+RECOVERY_SECONDS = 120  # a fault not recovered from by then fails the drill
+
+
 @dataclass
 class Fault:
     name: str
     started: float
-    recovered: float = 0.0
+    recovered: float | None = None  # None: never, within RECOVERY_SECONDS
+    mid_task: bool = True  # for the worker's kill: whether it held a task when killed
 
     @property
-    def seconds(self) -> float:
-        return self.recovered - self.started
+    def ended(self) -> float:
+        return self.recovered if self.recovered is not None else self.started + RECOVERY_SECONDS
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.recovered is None else self.recovered - self.started
 
 
 def addresses(second_octet: int):
@@ -120,8 +128,8 @@ class Traffic:
                 beacon_send(client, self.log)
             client.close()
 
-    def staff_member(self, username: str, password: str, code) -> None:
-        client = self.client(f"127.3.0.{len(self.threads) + 1}")
+    def staff_member(self, address: str, username: str, password: str, code) -> None:
+        client = self.client(address)
         while not self.stop.is_set() and not staff_sign_in(client, username, password, code):
             time.sleep(1)
         while not self.stop.is_set():
@@ -129,9 +137,12 @@ class Traffic:
             time.sleep(0.2)
 
     def start(self) -> None:
-        jobs = [(self.visitors, (10 + n,)) for n in range(3)]
-        jobs += [(self.beacons, (20 + n,)) for n in range(3)]
-        jobs += [(self.staff_member, member) for member in self.staff]
+        jobs = [(self.visitors, (10 + number,)) for number in range(3)]
+        jobs += [(self.beacons, (20 + number,)) for number in range(3)]
+        jobs += [
+            (self.staff_member, (f"127.3.0.{number + 1}", *member))
+            for number, member in enumerate(self.staff)
+        ]
         for target, arguments in jobs:
             thread = threading.Thread(target=target, args=arguments, daemon=True)
             self.threads.append(thread)
@@ -141,41 +152,55 @@ class Traffic:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=60)
+        if any(thread.is_alive() for thread in self.threads):
+            raise RuntimeError("a traffic thread did not stop within 60 s")
 
 
 # --- Probes: rate limits counted across both servers ------------------------------------------
 
 
-def beacon_limit_probe(traffic: Traffic, limit: int) -> tuple[int, int]:
-    """One address sends twice its limit within its minute: at most ``limit`` may pass."""
+def same_window(seconds: int, margin: float) -> None:
+    """Wait, if need be, until at least ``margin`` seconds are left of the limiter's current
+    window (limits count in windows of the wall clock: minutes for the beacon)."""
+    left = seconds - time.time() % seconds
+    if left < margin:
+        time.sleep(left + 0.1)
+
+
+def beacon_limit_probe(traffic: Traffic, limit: int) -> tuple[int, int, int]:
+    """One address sends twice its limit: at most ``limit`` may pass in each minute window the
+    probe touched (one, unless it ran over the minute's end). Returns sent, passed, windows."""
     client = traffic.client("127.9.9.9")
-    sent = 2 * limit
-    accepted = sum(beacon_send(client, traffic.log) == 204 for _ in range(sent))
+    same_window(60, margin=20)
+    first = int(time.time()) // 60
+    passed = sum(beacon_send(client, traffic.log) == 204 for _ in range(2 * limit))
     client.close()
-    return sent, accepted
+    return 2 * limit, passed, int(time.time()) // 60 - first + 1
 
 
-def form_limit_probe(traffic: Traffic, limit: int) -> tuple[int, int]:
-    """One address sends its hourly form limit and ten more: at most ``limit`` are stored."""
+def form_limit_probe(traffic: Traffic, limit: int) -> tuple[int, int, int]:
+    """One address sends its hourly form limit and ten more: at most ``limit`` are stored in
+    each hour window touched."""
     client = traffic.client("127.9.9.10")
+    first = int(time.time()) // 3600
     stored = sum(
         form_send(client, "contact", FORMS["contact"], traffic.log) for _ in range(limit + 10)
     )
     client.close()
-    return limit + 10, stored
+    return limit + 10, stored, int(time.time()) // 3600 - first + 1
 
 
 # --- Faults --------------------------------------------------------------------------------------
 
 
-def first_success(probe, seconds: float = 120) -> float:
-    """The time when ``probe`` first succeeds."""
-    give_up = time.time() + seconds
+def first_success(probe) -> float | None:
+    """When ``probe`` first succeeds; None if it has not within RECOVERY_SECONDS."""
+    give_up = time.time() + RECOVERY_SECONDS
     while time.time() < give_up:
         if probe():
             return time.time()
         time.sleep(0.1)
-    return time.time()
+    return None
 
 
 def beacon_ok(traffic: Traffic) -> bool:
@@ -186,24 +211,25 @@ def beacon_ok(traffic: Traffic) -> bool:
         client.close()
 
 
-def app_server_crash(cluster: Cluster, traffic: Traffic) -> Fault:
-    fault = Fault("kill -9 app server 1, restart", time.time())
-    cluster.processes["app1"].kill()
+def app_server_crash(cluster: Cluster, index: int) -> Fault:
+    fault = Fault(f"kill -9 app server {index + 1}, restart", time.time())
+    cluster.processes[f"app{index + 1}"].kill()
     time.sleep(2)
-    cluster.app_start(0)
-    url = f"http://127.0.0.1:{cluster.app_ports[0]}/healthz"
+    cluster.app_start(index)
+    url = f"http://127.0.0.1:{cluster.app_ports[index]}/healthz"
     fault.recovered = first_success(lambda: answers(url))
     return fault
 
 
 def worker_crash(cluster: Cluster, traffic: Traffic) -> Fault:
+    """kill -9 of worker 1 while it holds a task (waiting up to 30 s for one)."""
     from django_tasks_db.models import DBTaskResult
 
-    # Mid-task: wait (up to 20 s) until a task is running, then kill the worker.
-    give_up = time.time() + 20
-    while time.time() < give_up and not DBTaskResult.objects.filter(status="RUNNING").exists():
-        time.sleep(0.05)
-    fault = Fault("kill -9 worker 1 mid-task, restart", time.time())
+    busy = DBTaskResult.objects.filter(status="RUNNING", worker_ids__contains=["drill-worker1"])
+    give_up = time.time() + 30
+    while time.time() < give_up and not busy.exists():
+        time.sleep(0.02)
+    fault = Fault("kill -9 worker 1 mid-task, restart", time.time(), mid_task=busy.exists())
     cluster.processes["worker1"].kill()
     time.sleep(1)
     cluster.worker_start(0)
@@ -221,24 +247,22 @@ def redis_restart(cluster: Cluster, traffic: Traffic) -> Fault:
 
 def postgres_pause(cluster: Cluster, traffic: Traffic, seconds: float = 5) -> Fault:
     fault = Fault(f"pause PostgreSQL {seconds:.0f} s (SIGSTOP/SIGCONT)", time.time())
-    stopped = cluster.postgres_pause()
-    time.sleep(seconds)
-    cluster.postgres_resume(stopped)
+    try:
+        cluster.postgres_pause()
+        time.sleep(seconds)
+    finally:
+        cluster.postgres_resume()
     fault.recovered = first_success(lambda: beacon_ok(traffic))
     return fault
 
 
-def app_server_2_crash(cluster: Cluster, traffic: Traffic) -> Fault:
-    fault = Fault("kill -9 app server 2, restart", time.time())
-    cluster.processes["app2"].kill()
-    time.sleep(2)
-    cluster.app_start(1)
-    url = f"http://127.0.0.1:{cluster.app_ports[1]}/healthz"
-    fault.recovered = first_success(lambda: answers(url))
-    return fault
-
-
-FAULTS = [app_server_crash, worker_crash, redis_restart, postgres_pause, app_server_2_crash]
+FAULTS = [
+    lambda cluster, traffic: app_server_crash(cluster, 0),
+    worker_crash,
+    redis_restart,
+    postgres_pause,
+    lambda cluster, traffic: app_server_crash(cluster, 1),
+]
 
 
 # --- The run -------------------------------------------------------------------------------------
@@ -247,36 +271,41 @@ FAULTS = [app_server_crash, worker_crash, redis_restart, postgres_pause, app_ser
 def run(cluster: Cluster, seconds: int, say) -> int:
     from django.conf import settings
 
+    from drill.checks import checks_run, machines_check, table_print
+
     log = Log()
     staff = staff_seed(2)
     cases_seed(5)
     traffic = Traffic(cluster, log, staff)
-    started = time.time()
-    say(f"Traffic for {seconds} s through nginx; faults every {seconds // (len(FAULTS) + 2)} s")
-    traffic.start()
-
+    gap = seconds / (len(FAULTS) + 1)
     faults: list[Fault] = []
-    gap = seconds / (len(FAULTS) + 2)
-    time.sleep(gap / 2)
-    say("Probing the rate limits from one address (both servers count together)")
-    limit = settings.PLEDGE_BEACON_RATE_LIMIT
-    beacon_probe = beacon_limit_probe(traffic, limit)
-    form_probe = form_limit_probe(traffic, settings.PLEDGE_FORM_LIMIT_PER_IP)
-    for inject in FAULTS:
-        time.sleep(max(0.0, started + gap * (len(faults) + 1) - time.time()))
-        fault = inject(cluster, traffic)
-        say(f"{fault.name}: recovered in {fault.seconds:.1f} s")
-        faults.append(fault)
-    time.sleep(max(0.0, started + seconds - time.time()))
-    traffic.finish()
+    began = time.time()
+    traffic.start()
+    try:
+        say("Probing the rate limits from one address (both servers count together)")
+        beacon_probe = beacon_limit_probe(traffic, settings.PLEDGE_BEACON_RATE_LIMIT)
+        form_probe = form_limit_probe(traffic, settings.PLEDGE_FORM_LIMIT_PER_IP)
+        started = time.time()
+        say(f"Traffic goes on for {seconds} s; a fault every {gap:.0f} s")
+        for inject in FAULTS:
+            time.sleep(max(0.0, started + gap * (len(faults) + 1) - time.time()))
+            fault = inject(cluster, traffic)
+            taken = "never" if fault.seconds is None else f"in {fault.seconds:.1f} s"
+            say(f"{fault.name}: recovered {taken}")
+            faults.append(fault)
+        time.sleep(max(0.0, started + seconds - time.time()))
+    finally:
+        traffic.finish()
     say("Traffic stopped; waiting for the workers to finish the queue")
-    drained = queue_drain(timeout=200)
-    from drill.checks import checks_run, table_print
-
-    outcome = checks_run(cluster, log, faults, beacon_probe, form_probe, drained)
+    drained = queue_drain(timeout=240)
+    machines = machines_check(cluster)
+    # Nothing may move while the checks read: the workers and their schedulers stop first.
+    for name in ("worker1", "worker2"):
+        cluster.processes[name].stop()
+    outcome = machines + checks_run(cluster, log, faults, beacon_probe, form_probe, drained)
     for refusal, page in log.forms_refused.items():
         (cluster.folder / f"refused-{refusal.replace(' ', '-')}.html").write_text(page)
-    table_print(outcome, faults, log, time.time() - started)
+    table_print(outcome, faults, log, time.time() - began)
     return 0 if all(ok for _, _, ok in outcome) else 1
 
 

@@ -81,7 +81,7 @@ class Client:
             **(headers or {}),
         }
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if method == "POST":
             headers.setdefault("Origin", self.origin)
             headers.setdefault("Referer", self.origin + path)
@@ -159,6 +159,12 @@ TEXT_VALUES = {
 }
 
 
+def form_fields(page: str) -> list[tuple[str, str]]:
+    parser = FormParser()
+    parser.feed(page)
+    return [(item.get("name", ""), item.get("type", "text")) for item in parser.fields]
+
+
 def form_answers(page: str, marker: str, email: str) -> dict[str, str]:
     """Fill a form the way a visitor would: every required field, each box that is required,
     one choice of each list, the small sum answered (no JavaScript)."""
@@ -232,15 +238,15 @@ def form_send(client: Client, form: str, path: str, log: Log) -> bool:
     if status != 200:
         return False
     data = form_answers(page, marker, email)
-    files = re.findall(r'<input type="file" name="([^"]+)"', page)
+    files = [name for name, kind in form_fields(page) if kind == "file"]
     with log.lock:
         log.forms_sent.append((form, marker))
     if files:  # the CV: a small PDF that carries the marker, to be read back afterwards
-        body, kind = multipart(data, {name: cv(marker) for name in files})
+        body, content_type = multipart(data, {name: cv(marker) for name in files})
     else:
-        body, kind = urlencode(data).encode(), "application/x-www-form-urlencoded"
+        body, content_type = urlencode(data).encode(), "application/x-www-form-urlencoded"
     status, _, answer = client.request(
-        "POST", path, f"form {form}", body=body, headers={"Content-Type": kind}
+        "POST", path, f"form {form}", body=body, headers={"Content-Type": content_type}
     )
     if status == 200 and 'class="form"' not in answer:  # the outcome page, not the form again
         with log.lock:
@@ -254,12 +260,10 @@ def form_send(client: Client, form: str, path: str, log: Log) -> bool:
 # --- The beacon -------------------------------------------------------------------------------
 
 
-def event_id() -> str:
-    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
-
-
 def beacon_send(client: Client, log: Log, path: str = "/en/") -> int:
-    identifier = event_id()
+    from pledge.tracking.beacon import new_event_id
+
+    identifier = new_event_id()
     body = urlencode({"k": "view", "id": identifier, "p": path, "r": "", "l": "en"}).encode()
     status, _, _ = client.request(
         "POST",
@@ -334,14 +338,14 @@ def staff_work(client: Client, username: str, log: Log) -> None:
         if page:
             marker = f"drill-note-{uuid.uuid4().hex[:12]}"
             body = {"csrfmiddlewaretoken": csrf_of(page), "action": "note", "text": marker}
-            status, _, _ = client.request(
+            status, answer, _ = client.request(
                 "POST",
                 lead,
                 "staff note",
                 body=urlencode(body).encode(),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
-            if status == 302:
+            if status == 302 and "/login" not in answer.get("location", "/login"):
                 with log.lock:
                     log.notes_acknowledged.append(marker)
     cases = staff_page(client, username, "/en/console/cases/", log)

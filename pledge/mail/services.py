@@ -390,27 +390,30 @@ def message_deliver(message_id: int) -> str:
 def messages_retry() -> int:
     """Re-queue messages whose delivery failed or whose worker died mid-send (SECURITY.md R4)."""
     now = timezone.now()
-    stuck = list(
-        Message.objects.filter(
-            status=MessageStatus.SENDING,
-            claimed_at__lt=now - timedelta(seconds=settings.PLEDGE_MAIL_STUCK_SECONDS),
-        ).values_list("pk", flat=True)[:500]
+    stuck = Message.objects.filter(
+        status=MessageStatus.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.PLEDGE_MAIL_STUCK_SECONDS),
     )
-    # Their delivery task died with its worker: each gets a new one at once, whatever its age.
-    Message.objects.filter(pk__in=stuck, status=MessageStatus.SENDING).update(
-        status=MessageStatus.QUEUED
+    candidates = list(stuck.values_list("pk", flat=True)[:500])
+    # The same conditions again: a message claimed anew meanwhile stays with its worker.
+    stuck.filter(pk__in=candidates).update(status=MessageStatus.QUEUED)
+    requeued = list(
+        Message.objects.filter(pk__in=candidates, status=MessageStatus.QUEUED).values_list(
+            "pk", flat=True
+        )
     )
     # Fresh messages already have their delivery task queued; wake only those left behind.
     waiting = list(
         Message.objects.filter(
             status=MessageStatus.QUEUED, created_at__lt=now - timedelta(minutes=2)
         )
-        .exclude(pk__in=stuck)
+        .exclude(pk__in=requeued)
         .values_list("pk", flat=True)[:500]
     )
-    for message_id in [*stuck, *waiting]:
+    # A stuck message's task died with its worker: it gets a new one at once, whatever its age.
+    for message_id in [*requeued, *waiting]:
         enqueue_delivery(message_id)
-    return len(stuck) + len(waiting)
+    return len(requeued) + len(waiting)
 
 
 def outbox(*, actor):

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.test import Client
 
 from pledge.logs import JsonFormatter, RedactLinkTokens
-from pledge.tests.servers import answering, free_port, stop
+from pledge.tests.servers import pledge_served
 
 EMAIL = "visitor@example-mail.cn"
 VISITOR_IP, FORGED_IP = "198.51.100.7", "203.0.113.9"
@@ -111,47 +111,16 @@ def test_plain_lines_stay_the_default_and_json_is_chosen_by_log_format(tmp_path)
 def test_the_real_server_writes_only_json_lines(tmp_path):
     """``pledge serve`` with LOG_FORMAT=json: granian's lines, the server's and Django's are
     all JSON objects, and a request's line carries the id its answer returned."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PLEDGE_", "DATABASE_URL", "REDIS_URL", "PROMETHEUS_", "LOG_"))
-    }
-    environment.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "pledge.settings",
-            "PLEDGE_VAR": str(tmp_path / "var"),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'pledge.sqlite3'}",
-            "PLEDGE_WEB_WORKERS": "1",
-        }
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pledge", "migrate", "--noinput", "-v0"],
-        env=environment,
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pledge", "serve", "--no-worker", "--port", str(port)],
-            env=environment | {"LOG_FORMAT": "json"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    with pledge_served(tmp_path, PLEDGE_WEB_WORKERS="1", LOG_FORMAT="json") as served:
+        port, log_path = served.port, served.log
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{MISSING}?email={EMAIL}",
+            headers={"X-Forwarded-For": FORGED_IP},
         )
-        try:
-            answering(f"http://127.0.0.1:{port}/healthz", process, log_path)
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}{MISSING}?email={EMAIL}",
-                headers={"X-Forwarded-For": FORGED_IP},
-            )
-            with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(request, timeout=10)  # noqa: S310 (loopback)
-            assert refused.value.code == 404
-            request_id = refused.value.headers["X-Request-ID"]
-        finally:
-            stop(process)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)  # noqa: S310 (loopback)
+        assert refused.value.code == 404
+        request_id = refused.value.headers["X-Request-ID"]
     written = log_path.read_text()
     lines = lines_of(written)
     assert all(set(line) >= FIELDS for line in lines)

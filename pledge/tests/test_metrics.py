@@ -7,7 +7,6 @@ standalone ``pledge worker --metrics-port``, and stop only those processes, by P
 """
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pledge.cases.services import case_open
 from pledge.mail.services import email_send
-from pledge.tests.servers import answering, free_port, stop
+from pledge.tests.servers import free_port, pledge_served, stop
 from pledge.tracking.tests.conftest import send_beacon
 from pledge.vault.actors import Actor
 
@@ -158,46 +157,14 @@ def test_cases_near_and_past_their_deadline_are_gauged_at_scrape_time(time_machi
 def server(tmp_path_factory):
     """``pledge serve --no-worker`` with two granian workers, on SQLite in a folder of its own."""
     folder = tmp_path_factory.mktemp("metrics")
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PLEDGE_", "DATABASE_URL", "REDIS_URL", "PROMETHEUS_", "LOG_"))
-    }
-    environment.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "pledge.settings",
-            "PLEDGE_VAR": str(folder / "var"),
-            "DATABASE_URL": f"sqlite:///{folder / 'pledge.sqlite3'}",
-            "PLEDGE_WEB_WORKERS": str(WORKERS),
-            "PLEDGE_WEB_THREADS": "4",
+    with pledge_served(folder, PLEDGE_WEB_WORKERS=str(WORKERS), PLEDGE_WEB_THREADS="4") as served:
+        yield {
+            "port": served.port,
+            "environment": served.environment,
+            "metrics": folder / "var" / "metrics" / str(served.port),
+            "folder": folder,
+            "log": served.log,
         }
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pledge", "migrate", "--noinput", "-v0"],
-        env=environment,
-        check=True,
-        timeout=300,
-    )
-    port = free_port()
-    log_path = folder / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pledge", "serve", "--no-worker", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            answering(f"http://127.0.0.1:{port}/healthz", process, log_path)
-            yield {
-                "port": port,
-                "environment": environment,
-                "metrics": folder / "var" / "metrics" / str(port),
-                "folder": folder,
-                "log": log_path,
-            }
-        finally:
-            stop(process)
 
 
 def fetch(url: str, data: bytes | None = None) -> tuple[int, bytes]:

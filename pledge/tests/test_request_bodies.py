@@ -10,13 +10,10 @@ only the processes it started, by PID.
 
 import contextlib
 import io
-import os
 import re
 import select
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -28,7 +25,14 @@ from django.test import RequestFactory
 
 from pledge import bodies
 from pledge.console.views.imports import MAX_UPLOAD as CONSOLE_UPLOAD_MAX
-from pledge.tests.servers import answering, free_port, stop
+from pledge.tests.servers import (
+    answering,
+    free_port,
+    nginx_binary,
+    nginx_conf,
+    pledge_served,
+    stop,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx-pledge.conf"
@@ -189,43 +193,16 @@ def server(tmp_path_factory):
     """``pledge serve`` as production runs it, on SQLite in a folder of its own."""
     folder = tmp_path_factory.mktemp("serve")
     (folder / "tmp").mkdir()
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PLEDGE_", "DATABASE_URL", "REDIS_URL"))
-    }
-    environment.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "pledge.settings",
-            "PLEDGE_VAR": str(folder / "var"),
-            "DATABASE_URL": f"sqlite:///{folder / 'pledge.sqlite3'}",
-            "PLEDGE_WEB_WORKERS": str(WORKERS),
-            "PLEDGE_WEB_THREADS": str(THREADS),
-            "PLEDGE_PROXY_COUNT": "1",  # nginx, when the test puts it in front
-            "TMPDIR": str(folder / "tmp"),  # where Django would spool an upload
-        }
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pledge", "migrate", "--noinput", "-v0"],
-        env=environment,
-        check=True,
-        timeout=300,
-    )
-    port = free_port()
-    log_path = folder / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pledge", "serve", "--no-worker", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            answering(f"http://127.0.0.1:{port}/healthz", process, log_path)
-            answering(f"http://127.0.0.1:{port}/en/", process, log_path)  # templates loaded
-            yield {"port": port, "tmp": folder / "tmp", "log": log_path}
-        finally:
-            stop(process)
+    with pledge_served(
+        folder,
+        PLEDGE_WEB_WORKERS=str(WORKERS),
+        PLEDGE_WEB_THREADS=str(THREADS),
+        PLEDGE_PROXY_COUNT="1",  # nginx, when the test puts it in front
+        TMPDIR=str(folder / "tmp"),  # where Django would spool an upload
+    ) as served:
+        url = f"http://127.0.0.1:{served.port}/en/"
+        answering(url, served.process, served.log)  # templates loaded
+        yield {"port": served.port, "tmp": folder / "tmp", "log": served.log}
 
 
 def slow_bodies(port: int, count: int) -> list[socket.socket]:
@@ -313,12 +290,6 @@ def test_an_upload_over_the_cap_is_refused_before_it_reaches_the_disk_i7(server)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx",) if Path(path).exists()), None
-    )
-
-
 @pytest.fixture
 def nginx(server, tmp_path):
     """nginx in front of the server with deploy/nginx-pledge.conf, as README's Production says."""
@@ -326,24 +297,10 @@ def nginx(server, tmp_path):
     if binary is None:
         pytest.skip("needs nginx for the production layout (apt install nginx)")
     port = free_port()
-    user = "user root;" if os.geteuid() == 0 else ""
-    (tmp_path / "nginx.conf").write_text(
-        f"""{user}
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp_path}/body;
-  proxy_temp_path {tmp_path}/proxy;
-  fastcgi_temp_path {tmp_path}/fastcgi;
-  uwsgi_temp_path {tmp_path}/uwsgi;
-  scgi_temp_path {tmp_path}/scgi;
-  upstream pledge {{ server 127.0.0.1:{server["port"]}; }}
-  server {{ listen 127.0.0.1:{port}; include {NGINX_CONF}; }}
-}}
-"""
+    nginx_conf(
+        tmp_path,
+        f"upstream pledge {{ server 127.0.0.1:{server['port']}; }}\n"
+        f"server {{ listen 127.0.0.1:{port}; include {NGINX_CONF}; }}",
     )
     process = subprocess.Popen(
         [binary, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
