@@ -297,12 +297,17 @@ def run(cluster: Cluster, seconds: int, say) -> int:
     finally:
         traffic.finish()
     say("Traffic stopped; waiting for the workers to finish the queue")
+    from django.utils import timezone
+
     drained = queue_drain(timeout=240)
+    drained_at = timezone.now()  # a periodic job may still enqueue before the workers stop
     machines = machines_check(cluster)
     # Nothing may move while the checks read: the workers and their schedulers stop first.
     for name in ("worker1", "worker2"):
         cluster.processes[name].stop()
-    outcome = machines + checks_run(cluster, log, faults, beacon_probe, form_probe, drained)
+    outcome = machines + checks_run(
+        cluster, log, faults, beacon_probe, form_probe, drained, drained_at
+    )
     for refusal, page in log.forms_refused.items():
         (cluster.folder / f"refused-{refusal.replace(' ', '-')}.html").write_text(page)
     table_print(outcome, faults, log, time.time() - began)
