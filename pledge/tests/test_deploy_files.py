@@ -26,6 +26,18 @@ def nginx_binary() -> str | None:
     )
 
 
+def drill_site(folder: Path) -> str:
+    """The site file as the drill runs it, with two app servers and a certificate in folder."""
+    return site_conf(
+        SITE_CONF.read_text(),
+        app_ports=[8001, 8002],
+        http_port=8080,
+        https_port=8443,
+        certificate=folder / "cert.pem",
+        key=folder / "key.pem",
+    )
+
+
 def pledge_commands(unit: Path) -> list[list[str]]:
     """The `pledge ...` command lines a unit runs (ExecStart, ExecStartPre)."""
     lines = re.findall(r"^ExecStart(?:Pre)?=(.+)$", unit.read_text(), re.M)
@@ -65,14 +77,7 @@ def test_the_app_servers_and_workers_run_apart():
 def test_the_site_file_is_what_the_drill_runs(tmp_path):
     """The drill refuses a site file that lost a line it replaces; here it still has them all,
     and the result names the drill's servers and includes Pledge's own file."""
-    text = site_conf(
-        SITE_CONF.read_text(),
-        app_ports=[8001, 8002],
-        http_port=8080,
-        https_port=8443,
-        certificate=tmp_path / "cert.pem",
-        key=tmp_path / "key.pem",
-    )
+    text = drill_site(tmp_path)
     assert "server 127.0.0.1:8001" in text and "server 127.0.0.1:8002" in text
     assert f"include {NGINX_CONF};" in text
     assert "10.0.0." not in text and "letsgonex.cn" not in text
@@ -103,14 +108,7 @@ def test_nginx_accepts_the_site_file(tmp_path):
         capture_output=True,
         timeout=60,
     )
-    site = site_conf(
-        SITE_CONF.read_text(),
-        app_ports=[8001, 8002],
-        http_port=8080,
-        https_port=8443,
-        certificate=tmp_path / "cert.pem",
-        key=tmp_path / "key.pem",
-    )
+    site = drill_site(tmp_path)
     user = "user root;" if subprocess.os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(
         f"{user}\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
