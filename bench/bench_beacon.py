@@ -1,31 +1,47 @@
 """The beacon under load: events per second and latency at 64 connections on loopback.
 
-Three servers in the same run, each measured with wrk (-t2 -c64) for the same time:
-nginx answering 204 (the ceiling; installed from Debian if absent), Pledge's beacon as
-``pledge serve`` runs it, and the naive way (a Django view that inserts one row per request
-through the ORM, bench/naive.py) on the same granian settings. On SQLite, and on PostgreSQL
-when one answers at TEST_POSTGRES_URL. After each Pledge run the stored rows are counted: every
-answered event must be in the database.
+In the same run, each measured with wrk (-t2 -c64) for BENCH_SECONDS (8) after a 2-second
+warm-up: nginx answering 204 (what loopback HTTP costs; installed from Debian if absent);
+per database, the minimal group-commit beacon (bench/minimal_beacon.py: the same durability with
+no Django and no processing, the ceiling of this design), Pledge's beacon as ``pledge serve``
+runs it at its default settings, and the naive way (a Django view that inserts one row per
+request through the ORM, bench/naive.py). On SQLite, and on PostgreSQL when one answers at
+TEST_POSTGRES_URL. After each run the stored rows are counted: every answered event must be in
+the database. The peak memory of Pledge's web workers is read before they stop.
+BENCH_PROFILE=1 also records a py-spy profile of one Pledge web worker (var/bench/).
+
+Aims: 5,000 events/s on SQLite and 4,000/s on PostgreSQL, p99 under 50 ms.
 """
 
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-DURATION = int(os.environ.get("BENCH_SECONDS", "8"))
+from bench.common import (
+    POSTGRES_URL,
+    ROOT,
+    SECONDS,
+    ensure,
+    free_port,
+    kinds,
+    peak_rss_mb,
+    record,
+    stop,
+    wait_ready,
+)
+
+DURATION = SECONDS
 CONNECTIONS = 64
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/pledge")
-ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+AIMS = {"sqlite": 5000, "postgres": 4000}
+P99_AIM = 50.0
+LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 LUA = """
 wrk.method = "POST"
 wrk.body = "k=view&p=/en/%3Futm_source%3Dbench&l=en-US&r=https://www.example.com/"
@@ -47,59 +63,6 @@ http {{
   server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}
 }}
 """
-
-
-def located(command: str) -> str | None:
-    sbin = Path("/usr/sbin") / command
-    return shutil.which(command) or (str(sbin) if sbin.exists() else None)
-
-
-def ensure(command: str, package: str) -> str | None:
-    found = shutil.which(command) or (
-        f"/usr/sbin/{command}" if Path(f"/usr/sbin/{command}").exists() else None
-    )
-    if found:
-        return found
-    print(f"installing {package} from Debian ...", flush=True)
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], env=environment, check=False)
-    subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-qq", package], env=environment, check=False
-    )
-    return shutil.which(command) or (
-        f"/usr/sbin/{command}" if Path(f"/usr/sbin/{command}").exists() else None
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_ready(url: str, process, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited ({process.returncode})")
-        try:
-            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 (loopback)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def stop(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def wrk(wrk_path: str, url: str, script: Path) -> dict:
@@ -164,8 +127,8 @@ class Database:
             for statement in statements:
                 connection.execute(statement)
 
-    def count(self) -> int:
-        query = "SELECT count(*) FROM tracking_pageview"
+    def count(self, table: str = "tracking_pageview") -> int:
+        query = f"SELECT count(*) FROM {table}"  # noqa: S608 (our own table names)
         if self.kind == "sqlite":
             with sqlite3.connect(self.path) as connection:
                 return connection.execute(query).fetchone()[0]
@@ -194,11 +157,7 @@ def run_nginx(nginx: str, wrk_path: str, script: Path, directory: Path) -> dict:
         stop(process)
 
 
-def run_django(
-    kind: str, naive: bool, wrk_path: str, script: Path, directory: Path, threads: int = 0
-) -> dict:
-    label = f"{'naive' if naive else 'pledge'}_{kind}_{threads}"
-    database = Database(kind, directory, label)
+def server_environment(database: Database, directory: Path, label: str) -> dict:
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "pledge.settings",
@@ -208,42 +167,93 @@ def run_django(
         "PLEDGE_BEACON_RATE_LIMIT": "1000000000",
         "PYTHONPATH": str(ROOT),
     }
-    environment.pop("REDIS_URL", None)
-    if threads:
-        environment["PLEDGE_WEB_THREADS"] = str(threads)
-    subprocess.run(
-        [PYTHON, "-m", "pledge", "migrate", "--noinput", "-v0"], env=environment, check=True
-    )
+    for setting in ("REDIS_URL", "PLEDGE_WEB_THREADS", "PLEDGE_WEB_WORKERS"):
+        environment.pop(setting, None)  # the defaults are what is measured
+    return environment
+
+
+def profile(pid: int, label: str) -> str:
+    """A py-spy profile of the busiest web worker below ``pid`` while wrk runs (BENCH_PROFILE)."""
+    spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+    if not Path(spy).exists():
+        return "py-spy is not installed (pip install py-spy)"
+    from bench.common import process_tree
+
+    workers = [each for each in process_tree(pid) if each != pid]
+    target = Path(os.environ.get("PLEDGE_VAR", ROOT / "var")) / "bench" / f"{label}.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(workers[-1] if workers else pid), "--duration",
+         str(max(DURATION - 2, 2)), "--format", "raw", "--output", str(target), "--gil",
+         "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def run_server(kind: str, which: str, wrk_path: str, script: Path, directory: Path) -> dict:
+    """One server (``pledge``, ``naive`` or ``minimal``) on a fresh database, measured."""
+    label = f"{which}_{kind}"
+    database = Database(kind, directory, label)
+    environment = server_environment(database, directory, label)
     port = free_port()
-    if naive:
-        command = [
-            PYTHON, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "2",
-            "--blocking-threads", str(2 * (os.cpu_count() or 1) + 1),
-            "--no-log", "bench.naive_entry:application",
-        ]  # fmt: skip
+    granian = [
+        PYTHON, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", "2", "--no-log",
+    ]  # fmt: skip
+    if which == "minimal":
+        environment["MINIMAL_DATABASE"] = database.url
+        subprocess.run(
+            [PYTHON, "-c", "from bench.minimal_beacon import connect; connect()"],
+            env=environment, cwd=ROOT, check=True,
+        )  # fmt: skip
     else:
+        subprocess.run(
+            [PYTHON, "-m", "pledge", "migrate", "--noinput", "-v0"], env=environment, check=True
+        )
+    if which == "pledge":
         command = [PYTHON, "-m", "pledge", "serve", "--no-worker", "--port", str(port)]
+    else:
+        threads = run_threads(environment)
+        target = (
+            "bench.minimal_beacon:application"
+            if which == "minimal"
+            else ("bench.naive_entry:application")
+        )
+        command = [*granian, "--blocking-threads", str(threads), target]
     log = open(directory / f"{label}.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=log, stderr=log)
+    spy = None
     try:
         wait_ready(f"http://127.0.0.1:{port}/beacon", process)
+        if which == "pledge" and os.environ.get("BENCH_PROFILE"):
+            spy = profile(process.pid, f"beacon-profile-{kind}")
         result = wrk(wrk_path, f"http://127.0.0.1:{port}/beacon", script)
+        result["rss"] = peak_rss_mb(process.pid)
     finally:
         stop(process)
         log.close()
-    result["stored"] = database.count()
+        if spy is not None:
+            spy.wait(timeout=60)
+    result["stored"] = database.count("minimal_event") if which == "minimal" else database.count()
     database.drop()
     return result
 
 
-def postgres_reachable() -> bool:
-    parts = urlsplit(POSTGRES_URL)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 5432), timeout=2):
-            return True
-    except OSError:
-        return False
+def run_threads(environment: dict) -> int:
+    """The threads per worker ``pledge serve`` uses at these settings."""
+    return int(
+        subprocess.run(
+            [PYTHON, "-c", "import django; django.setup(); from django.conf import settings; "
+             "print(settings.PLEDGE_WEB_THREADS)"],
+            env=environment, cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.split()[-1]
+    )  # fmt: skip
+
+
+def web_worker_mb(rss: dict[str, float]) -> float:
+    """The largest of granian's worker processes (the command lines that are not the parent)."""
+    workers = [mb for command, mb in rss.items() if "pledge serve" not in command]
+    return max(workers or rss.values() or [0.0])
 
 
 def main() -> None:
@@ -255,45 +265,57 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="pledge-bench-"))
     script = directory / "beacon.lua"
     script.write_text(LUA)
-    rows = [("nginx return 204 (ceiling)", run_nginx(nginx, wrk_path, script, directory))]
-    kinds = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
-    kinds = [kind for kind in kinds if kind in os.environ.get("BENCH_KINDS", "sqlite,postgres")]
-    for kind in kinds:
-        rows.append(
-            (f"Pledge beacon, {kind}", run_django(kind, False, wrk_path, script, directory))
-        )
-        rows.append(
-            (
-                f"Pledge beacon, {kind}, 32 threads",
-                run_django(kind, False, wrk_path, script, directory, threads=32),
+    rows = [("nginx return 204", run_nginx(nginx, wrk_path, script, directory))]
+    for kind in kinds():
+        for which, name in (
+            ("minimal", "minimal group-commit beacon"),
+            ("pledge", "Pledge beacon"),
+            ("naive", "naive Django view"),
+        ):
+            rows.append(
+                (f"{name}, {LABELS[kind]}", run_server(kind, which, wrk_path, script, directory))
             )
-        )
-        rows.append(
-            (f"naive Django view, {kind}", run_django(kind, True, wrk_path, script, directory))
-        )
     shutil.rmtree(directory, ignore_errors=True)
 
     cores = os.cpu_count()
     print(f"\nwrk -t2 -c{CONNECTIONS} -d{DURATION}s, POST /beacon on 127.0.0.1, {cores} cores")
     header = ("server", "events/s", "p50 ms", "p99 ms", "non-2xx", "stored / answered")
-    print("| {:<32} | {:>9} | {:>7} | {:>7} | {:>7} | {:>17} |".format(*header))
-    print(f"|{'-' * 34}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
+    print("| {:<40} | {:>9} | {:>7} | {:>7} | {:>7} | {:>17} |".format(*header))
+    print(f"|{'-' * 42}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
     for name, result in rows:
         stored = f"{result['stored']} / {result['answered']}" if "stored" in result else "-"
         print(
-            f"| {name:<32} | {result['rate']:>9.0f} | {result['p50']:>7.2f} "
+            f"| {name:<40} | {result['rate']:>9.0f} | {result['p50']:>7.2f} "
             f"| {result['p99']:>7.2f} | {result['errors']:>7} | {stored:>17} |"
         )
-    ceiling = rows[0][1]["rate"]
-    print()
-    for name, result in rows[1:]:
-        if not name.startswith("Pledge"):
-            continue
-        kind = name.split(", ")[1]
-        naive = dict(rows)[f"naive Django view, {kind}"]
-        lost = max(0, result["answered"] - result["stored"])
+    measured = dict(rows)
+    record("beacon", "nginx return 204 (loopback HTTP)", measured["nginx return 204"]["rate"], "/s")
+    for kind in kinds():
+        label = LABELS[kind]
+        pledge = measured[f"Pledge beacon, {label}"]
+        ceiling = measured[f"minimal group-commit beacon, {label}"]
+        naive = measured[f"naive Django view, {label}"]
+        lost = max(0, pledge["answered"] - pledge["stored"])
+        record(
+            "beacon", f"Pledge beacon, {label}", pledge["rate"], "/s",
+            baseline="minimal group-commit beacon", baseline_value=ceiling["rate"],
+            aim=AIMS[kind], note=f"{lost} acknowledged events lost",
+        )  # fmt: skip
+        record(
+            "beacon", f"Pledge beacon p99, {label}", pledge["p99"], "ms",
+            baseline="minimal beacon p99", baseline_value=ceiling["p99"], aim=P99_AIM,
+            higher_is_better=False,
+        )  # fmt: skip
+        record(
+            "beacon", f"naive Django view, {label}", naive["rate"], "/s",
+            baseline="Pledge beacon", baseline_value=pledge["rate"],
+        )  # fmt: skip
+        record(
+            "memory", f"web worker peak RSS (beacon run, {label})", web_worker_mb(pledge["rss"]),
+            "MB", aim=150, higher_is_better=False,
+        )  # fmt: skip
         print(
-            f"{name}: {result['rate'] / naive['rate']:.1f}x the naive view, "
-            f"{result['rate'] / ceiling * 100:.1f}% of nginx; "
+            f"Pledge beacon, {label}: {pledge['rate'] / naive['rate']:.1f}x the naive view, "
+            f"{pledge['rate'] / ceiling['rate'] * 100:.0f}% of the minimal beacon; "
             f"acknowledged events missing from the database: {lost}"
         )
