@@ -16,8 +16,10 @@ django_application = get_wsgi_application()
 
 from pledge.bodies import BodyGuard  # noqa: E402  (needs Django set up)
 from pledge.tracking.beacon import BeaconApplication  # noqa: E402
+from pledge.tracking.events import parsers_warm  # noqa: E402
 
 application = BodyGuard(BeaconApplication(django_application))
+parsers_warm()
 
 # Everything loaded so far (Django, the apps, the templates) lives as long as the process:
 # moving it out of the collector's sight makes each full collection cheap, which removed

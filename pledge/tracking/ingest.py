@@ -17,13 +17,16 @@ Request-log rows (P08) ride the same commits but nobody waits for them.
 
 import _thread
 import atexit
+import fcntl
 import logging
 import os
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connections, transaction
+from django.db import connections, transaction
 
 from pledge.metrics import instruments
 from pledge.tracking.declarations import REQUEST_LOG_COLUMNS
@@ -94,6 +97,8 @@ class DatabaseSink:
         self.alias = alias
         self._statements = None
         self._tuned = None
+        self._turn_file = None
+        self._turn_pid = None
 
     def statements(self, connection):
         if self._statements is None:
@@ -152,44 +157,86 @@ class DatabaseSink:
             self.write_postgresql(connection, statements, rows)
 
     def write_sqlite(self, connection, statements, rows) -> None:
-        """SQLite: one multi-row INSERT per table, waiting for the write lock in short steps.
+        """SQLite: one multi-row INSERT per table, in one transaction on the raw connection.
 
-        Each web process has a writer, and SQLite has one write lock. Its own busy handler
-        sleeps 1, 2, 5 ... up to 100 ms between tries, which put whole batches (and every
-        request waiting on them) 100 ms behind; retrying every half millisecond keeps the
-        wait to what the other writer's commit takes.
+        The writers of this machine's web processes take turns (``turn``), so they never
+        wait on SQLite's lock for each other. Other writers (pages, the task worker) still may
+        hold it: SQLite's own busy handler sleeps 1, 2, 5 ... up to 100 ms between tries, which
+        put whole batches (and every request waiting on them) 100 ms behind, so the writer
+        tries again every half millisecond instead. The raw connection, not Django's cursor:
+        its wrappers (placeholders rewritten per statement, atomic blocks) were a fifth of the
+        writer's time under load (py-spy, docs/architecture.md).
         """
         connection.ensure_connection()
-        if self._tuned is not connection.connection:  # a new connection: tune it once
-            connection.connection.execute("PRAGMA busy_timeout = 0")
-            self._tuned = connection.connection
+        raw = connection.connection
+        if connection.in_atomic_block:  # the caller's transaction (InlineWriter): part of it
+            with transaction.atomic(using=self.alias):
+                self.write_sqlite_rows(raw, statements, rows)
+            return
+        if self._tuned is not raw:  # a new connection: tune it once
+            raw.execute("PRAGMA busy_timeout = 0")
+            self._tuned = raw
         deadline = time.monotonic() + SQLITE_LOCK_SECONDS
         while True:
             try:
-                with transaction.atomic(using=self.alias):
-                    self.write_sqlite_rows(connection, statements, rows)
-                return
-            except OperationalError as error:
+                raw.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as error:
                 locked = "locked" in str(error) or "busy" in str(error)
                 if not locked or time.monotonic() > deadline:
                     raise
                 time.sleep(0.0005)
+        try:
+            self.write_sqlite_rows(raw, statements, rows)
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
 
-    def write_sqlite_rows(self, connection, statements, rows) -> None:
-        with connection.cursor() as cursor:
-            # Inserts before updates: a page's leave event may arrive in its view's batch.
-            for kind in (VIEW, REQUEST):
-                prefix, row, suffix = statements[kind]
-                for start in range(0, len(rows[kind]), ROWS_PER_STATEMENT):
-                    chunk = rows[kind][start : start + ROWS_PER_STATEMENT]
-                    # One multi-row INSERT: a single statement per chunk, not one per event
-                    # (psycopg's executemany sends each row on its own: 10x slower).
-                    cursor.execute(
-                        prefix + ", ".join([row] * len(chunk)) + suffix,
-                        [value for values in chunk for value in values],
-                    )
-            if rows[LEAVE]:
-                cursor.executemany(statements[LEAVE], rows[LEAVE])
+    def write_sqlite_rows(self, raw, statements, rows) -> None:
+        # Inserts before updates: a page's leave event may arrive in its view's batch.
+        for kind in (VIEW, REQUEST):
+            prefix, row, suffix = statements[kind]
+            row = row.replace("%s", "?")
+            for start in range(0, len(rows[kind]), ROWS_PER_STATEMENT):
+                chunk = rows[kind][start : start + ROWS_PER_STATEMENT]
+                # One multi-row INSERT: a single statement per chunk, not one per event.
+                raw.execute(
+                    prefix + ", ".join([row] * len(chunk)) + suffix,
+                    [value for values in chunk for value in values],
+                )
+        if rows[LEAVE]:
+            raw.executemany(statements[LEAVE].replace("%s", "?"), rows[LEAVE])
+
+    def turn_path(self) -> str | None:
+        """The file whose lock is the turn: beside a SQLite database file; None otherwise."""
+        connection = connections[self.alias]
+        name = str(connection.settings_dict["NAME"])
+        if connection.vendor != "sqlite" or name == ":memory:" or name.startswith("file:"):
+            return None
+        return f"{name}-ingest.lock"
+
+    @contextmanager
+    def turn(self):
+        """Hold this machine's turn to write (SQLite): an exclusive lock on a file beside the
+        database, which the kernel hands to the next waiting writer the moment it is released.
+
+        The writer takes its batch only once it holds the turn, so a batch carries every event
+        that arrived while the other process committed. PostgreSQL locks rows, not the
+        database: its writers need no turns.
+        """
+        path = self.turn_path()
+        if path is None:
+            yield
+            return
+        if self._turn_file is None or self._turn_pid != os.getpid():
+            self._turn_file = open(path, "a+b")  # noqa: SIM115 (kept open)
+            self._turn_pid = os.getpid()
+        fcntl.flock(self._turn_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._turn_file, fcntl.LOCK_UN)
 
     def write_postgresql(self, connection, statements, rows) -> None:
         """PostgreSQL: server-side binding and a pipelined executemany, in C.
@@ -272,20 +319,26 @@ class GroupCommitWriter:
         batch = self.submit(kind, values, waiter)
         return waiter.acquire(True, timeout) and batch.ok
 
-    def _take(self) -> Batch | None:
+    def _wait(self) -> bool:
+        """Wait until an event is queued: False once the writer is stopping with none left."""
         with self._lock:
             while not self._batch.events:
                 if self._stopping:
-                    return None
+                    return False
                 if not self._wake.wait(IDLE_CLOSE_SECONDS) and not self._batch.events:
                     self.sink.close()  # idle: give the database connection back
+            return True
+
+    def _take(self) -> Batch:
+        with self._lock:
             batch, self._batch = self._batch, Batch()
             return batch
 
     def _run(self):
         try:
-            while (batch := self._take()) is not None:
-                self._commit(batch)
+            while self._wait():
+                with self.sink.turn():  # then everything queued meanwhile goes in this batch
+                    self._commit(self._take())
         finally:
             self.sink.close()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from pledge.metrics import MULTIPROCESS_DIRECTORY, multiprocess_prepare
 
@@ -33,6 +34,24 @@ def granian_logging() -> dict | None:
         return None
     passed_on = {"handlers": [], "propagate": True}
     return {"loggers": {"_granian": dict(passed_on), "granian.access": dict(passed_on)}}
+
+
+class ManyThreadsAreMeant(logging.Filter):
+    """granian warns when a worker has more threads than twice the cores, plus one. Pledge's
+    are meant: most of them wait for a beacon commit, holding no CPU and no connection
+    (PLEDGE_WEB_THREADS in settings.py; `make bench` measures the difference)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "seems quite high compared to the number of CPU cores" not in record.getMessage()
+
+
+def databases_close() -> None:
+    """granian forks its workers from this process: a connection or a pool opened here (by the
+    checks) would be shared by every child, and a pool's threads do not survive a fork."""
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
 
 
 class Command(BaseCommand):
@@ -80,6 +99,8 @@ class Command(BaseCommand):
             log.info(serving)  # every line a JSON object
         else:
             self.stdout.write(serving)
+        databases_close()
+        logging.getLogger("_granian").addFilter(ManyThreadsAreMeant())
         try:
             Granian(
                 "pledge.wsgi:application",

@@ -1,6 +1,7 @@
 """The group-commit writer: an event is acknowledged only once committed (SECURITY.md R2)."""
 
 import threading
+import time
 
 import pytest
 from django.utils import timezone
@@ -74,3 +75,46 @@ def test_the_request_log_columns_are_the_declarable_fields_and_the_bot_flag_p08(
     columns = {field.name for field in RequestLogEntry._meta.fields} - {"id"}
     assert set(ingest.DatabaseSink.REQUEST_FIELDS) == columns
     assert ingest.DatabaseSink.REQUEST_FIELDS[0] == "at"  # the middleware's values start with it
+
+
+def test_the_writers_of_one_machine_take_turns_on_sqlite(tmp_path):
+    # Two web processes' writers, as two sinks with their own open file (flock conflicts
+    # between open files, in one process or two): never both inside their turn at once.
+    path = str(tmp_path / "pledge.sqlite3-ingest.lock")
+    inside, overlaps, turns = [], [], 100
+
+    def writer():
+        sink = ingest.DatabaseSink()
+        sink.turn_path = lambda: path
+        for _ in range(turns):
+            with sink.turn():
+                inside.append(1)
+                time.sleep(0.0005)  # a commit: the other writer runs meanwhile
+                if len(inside) > 1:
+                    overlaps.append(len(inside))
+                inside.pop()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+
+
+def test_a_turn_is_given_back_when_the_write_fails(tmp_path):
+    import fcntl
+
+    sink = ingest.DatabaseSink()
+    sink.turn_path = lambda: str(tmp_path / "ingest.lock")
+    with pytest.raises(OSError), sink.turn():
+        raise OSError("disk full")
+    with open(tmp_path / "ingest.lock", "a+b") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the turn were still held
+
+
+def test_postgresql_has_no_turns_and_memory_databases_need_none():
+    from django.db import connection
+
+    assert ingest.DatabaseSink().turn_path() is None  # the test database is in memory or PG
+    assert connection.vendor == "postgresql" or "memory" in connection.settings_dict["NAME"]
