@@ -18,15 +18,15 @@ Aims: 100,000 queued in under 60 s, under 200 MB.
 
 import json
 import os
-import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import free_port, peak_mb, reachable, record, say
 
 PEOPLE = int(os.environ.get("BENCH_CAMPAIGN_PEOPLE", "100000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -35,29 +35,6 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.
 DATABASE = "pledge_bench_campaign"
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 5000
-
-
-def reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 5432), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def say(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 # --- The worker: runs inside a configured Django ---------------------------------------------
@@ -293,6 +270,14 @@ def report(label: str, outcome: dict) -> None:
     )
     bare = outcome["baseline_sent"] / outcome["baseline_seconds"]
     pledge = outcome["sent"] / outcome["send_seconds"]
+    record(
+        "campaign", f"campaign messages sent, {label}", pledge, "/s",
+        baseline="the same message sent bare", baseline_value=bare,
+    )  # fmt: skip
+    record(
+        "memory", f"campaign worker peak RSS, {label}", outcome["rss_peak_mb"], "MB",
+        aim=250, higher_is_better=False,
+    )  # fmt: skip
     print(
         f"- baseline, the same message sent bare to the same sink (no database, claim or gate): "
         f"{bare:,.0f} a second; the campaign sends at {pledge / bare:.2f} of it"

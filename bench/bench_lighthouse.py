@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_beacon import free_port, stop, wait_ready
+from bench.common import free_port, record, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent / "lighthouse"
@@ -148,6 +148,8 @@ def main() -> None:
     print(" | ".join("---" for _ in header))
     for page, result in results.items():
         print(" | ".join([page, *(str(result["scores"][key]) for key in CATEGORIES)]))
+        for category, score in result["scores"].items():
+            record("lighthouse", f"{page} {category}", score, "", aim=FLOOR)
     for page, result in results.items():
         print(f"  {page} runs: " + ", ".join("/".join(map(str, r.values())) for r in result["all"]))
     below = [

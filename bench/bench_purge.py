@@ -42,9 +42,7 @@ Aim: no write transaction of the purge over 200 ms on SQLite, so the site keeps 
 
 import json
 import os
-import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +52,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import peak_mb, percentiles, reachable, record, say
 
 PEOPLE = int(os.environ.get("BENCH_PURGE_PEOPLE", "200000"))
 VIEWS = int(os.environ.get("BENCH_PURGE_VIEWS", "2000000"))
@@ -77,37 +77,9 @@ MEASURED = {
 }
 
 
-def reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 5432), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def say(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
-
-
 def spread(index: int, count: int, oldest: timedelta, newest: timedelta) -> timedelta:
     """How long ago row ``index`` of ``count`` happened, oldest first, evenly between."""
     return oldest - (oldest - newest) * (index / max(count - 1, 1))
-
-
-def percentiles(values: list[float]) -> dict:
-    ordered = sorted(values)
-    if not ordered:
-        return {"count": 0, "p50": 0.0, "p99": 0.0, "max": 0.0}
-
-    def at(fraction: float) -> float:
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-    return {"count": len(ordered), "p50": at(0.50), "p99": at(0.99), "max": ordered[-1]}
 
 
 # --- The worker: runs inside a configured Django ---------------------------------------------
@@ -648,6 +620,16 @@ def report(label: str, outcome: dict) -> None:
             f"  ({bare['seconds'] / max(views['longest_batch'], 1e-9):,.1f}x the purge's longest "
             f"page-view batch); the purge deletes page views at {rate / bare_rate:.2f} of its rate"
         )
+    record(
+        "purge", f"longest write transaction of `pledge purge`, {label}", longest * 1000, "ms",
+        baseline="one bare DELETE's transaction", baseline_value=bare["seconds"] * 1000,
+        aim=AIM * 1000, higher_is_better=False, note=f"{total:,} rows",
+    )  # fmt: skip
+    if views and views["count"] and views["seconds"]:
+        record(
+            "purge", f"page views deleted, {label}", views["count"] / views["seconds"], "/s",
+            baseline="one bare DELETE", baseline_value=bare_rate,
+        )  # fmt: skip
     writes = outcome["writes"]
     print(f"- a page view written every {WRITE_EVERY * 1000:.0f} ms on its own connection:")
     print(f"  - {writes_line('idle (before the purge)', writes['idle'])}")

@@ -199,7 +199,7 @@ def amount(value: float | None, unit: str) -> str:
     if value is None:
         return ""
     digits = 1 if abs(value) < 10 and unit != "/s" else 0
-    return f"{value:,.{digits}f} {unit}".replace(" /s", "/s")
+    return f"{value:,.{digits}f} {unit}".replace(" /s", "/s").strip()
 
 
 def table(figures: list[Figure]) -> str:
