@@ -25,15 +25,14 @@ BENCH_RIGHTS_VIEWS (10,000,000), BENCH_RIGHTS_SAMPLES (5) and BENCH_RIGHTS_TIMEO
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.common import reachable, record, say, worker_run
 from pledge.vault.actors import Actor
 
 PEOPLE = int(os.environ.get("BENCH_RIGHTS_PEOPLE", "1000000"))
@@ -49,20 +48,7 @@ PATHS = ["/", "/en/", "/demo/", "/en/demo/", "/interest/", "/contact/", "/career
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge", "WeChat"]
 
 
-def reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 5432), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 # --- The worker: runs inside a configured Django ---------------------------------------------
-
-
-def say(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 class Loader:
@@ -114,10 +100,28 @@ class Loader:
         return count
 
 
-def load(people: int, views: int) -> dict:
-    """Fill the database; returns seconds per step."""
-    import random
+def load(
+    people: int,
+    views: int,
+    *,
+    identity=None,
+    organizations: int = 0,
+    days: int = 0,
+    tracking: bool = False,
+    fragments: bool = False,
+) -> dict:
+    """Fill the database; returns seconds per step.
+
+    The console's bench (bench_console) asks for rows closer to the product's: ``identity``
+    (i -> (name, email)) names people; ``organizations`` links person i to organisation
+    i % organizations + 1 (already inserted); ``days`` spreads creation times over that many
+    days (person i older than person i + 1) and the page views over them; ``tracking`` writes
+    the visitors and page views into tracking's own tables (most views anonymous, as the
+    beacon writes them) instead of the bench's; ``fragments`` also writes each person's
+    search fragment digests (people/search.py).
+    """
     import uuid
+    from datetime import timedelta
 
     from django.db import connection
     from django.utils import timezone
@@ -135,10 +139,19 @@ def load(people: int, views: int) -> dict:
         connection.connection.execute("PRAGMA synchronous=OFF")  # loading only; FULL again below
 
     def email(i: int) -> str:
-        return f"person{i}@company{i % 50_000}.cn"
+        return identity(i)[1] if identity else f"person{i}@company{i % 50_000}.cn"
 
     def name(i: int) -> str:
-        return f"Person {i} Bench"
+        return identity(i)[0] if identity else f"Person {i} Bench"
+
+    span = timedelta(days=days)
+
+    def created(i: int):
+        """Person i's creation time (the same for all without ``days``)."""
+        return loader.when(now - span * (people - i) / people) if days else stamp
+
+    def organization(i: int):
+        return i % organizations + 1 if organizations else None
 
     started = time.perf_counter()
     loader.insert(
@@ -154,6 +167,7 @@ def load(people: int, views: int) -> dict:
             "language",
             "source",
             "do_not_contact",
+            "organization_id",
             "created_at",
             "updated_at",
         ],
@@ -169,8 +183,9 @@ def load(people: int, views: int) -> dict:
                 "zh-hans",
                 "web_form",
                 loader.flag(False),
-                stamp,
-                stamp,
+                organization(i),
+                created(i),
+                created(i),
             )
             for i in range(1, people + 1)
         ),
@@ -179,15 +194,34 @@ def load(people: int, views: int) -> dict:
     say(f"people: {people:,} in {timings['people']:.0f} s")
 
     started = time.perf_counter()
+    if fragments:
+        from pledge.people.search import SEARCH_CONTEXT, search_fragments
+
+        # Few fragments, many people: each fragment's digest once.
+        digests: dict[str, str] = {}
+
+        def digest(fragment: str) -> str:
+            if fragment not in digests:
+                digests[fragment] = ring.digest(fragment, context=SEARCH_CONTEXT)[:4]
+            return digests[fragment]
+
+        def tokens(i: int):
+            whole = {ring.digest(token, context=NAME_CONTEXT) for token in name_tokens(name(i))}
+            parts = {digest(part) for part in search_fragments(name=name(i), email=email(i))}
+            return sorted(whole | parts)
+    else:
+
+        def tokens(i: int):
+            return [ring.digest(token, context=NAME_CONTEXT) for token in name_tokens(name(i))]
+
+    # Dozens of random digests a person: the digest indexes are made once, after.
+    made_again = index_drop("people_personnametoken", "digest") if fragments else []
     loader.insert(
         "people_personnametoken",
         ["person_id", "digest"],
-        (
-            (i, ring.digest(token, context=NAME_CONTEXT))
-            for i in range(1, people + 1)
-            for token in name_tokens(name(i))
-        ),
+        ((i, token) for i in range(1, people + 1) for token in tokens(i)),
     )
+    index_make(made_again)
     consent_text = "Send me the Gonex newsletter"
     loader.insert(
         "people_consent",
@@ -214,7 +248,7 @@ def load(people: int, views: int) -> dict:
                 "zh-hans",
                 "form",
                 "newsletter",
-                stamp,
+                created(i),
             )
             for i in range(1, people + 1)
         ),
@@ -245,7 +279,7 @@ def load(people: int, views: int) -> dict:
                 "web_form",
                 "{}",
                 "not_asked",
-                stamp,
+                created(i),
             )
             for i in range(1, people + 1)
         ),
@@ -289,7 +323,7 @@ def load(people: int, views: int) -> dict:
                 "sent",
                 1,
                 "",
-                stamp,
+                created(i),
             )
             for i in range(1, people + 1)
         ),
@@ -298,6 +332,136 @@ def load(people: int, views: int) -> dict:
     say(f"name tokens, consents, submissions, emails: {timings['records']:.0f} s")
 
     started = time.perf_counter()
+    if tracking:
+        tracking_load(loader, people, views, now=now, days=days)
+    else:
+        bench_tracking_load(loader, people, views, now=now, stamp=stamp)
+    timings["page_views"] = time.perf_counter() - started
+    say(f"visitors and page views: {views:,} in {timings['page_views']:.0f} s")
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        if not tracking:
+            # Stitching asks for a visitor's views in time order (tracking's pageview_visitor).
+            cursor.execute(
+                "CREATE INDEX bench_pageview_visitor ON bench_pageview (visitor_key, at)"
+            )
+            cursor.execute("CREATE INDEX bench_visitor_person ON bench_visitor (person_id)")
+        if loader.postgres:
+            # People were given their ids; the sequence moves past them.
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                "(SELECT max(id) FROM people_person))"
+            )
+        cursor.execute("ANALYZE")
+    if not loader.postgres:
+        connection.connection.execute("PRAGMA synchronous=FULL")  # as settings.py has it
+    timings["indexes"] = time.perf_counter() - started
+    say(f"indexes and statistics: {timings['indexes']:.0f} s")
+    return timings
+
+
+def tracking_load(loader, people: int, views: int, *, now, days: int) -> None:
+    """Visitors and page views in tracking's tables, as stitching and the beacon write them:
+    every person one stitched visitor; a third of the views theirs (``visitor_key``), the rest
+    anonymous (a daily ``visitor_hash``), spread over ``days`` days, oldest first. The
+    ``pageview_visitor`` index is dropped while loading (random keys) and made again after."""
+    import random
+    from datetime import timedelta
+
+    loader.insert(
+        "tracking_visitor",
+        ["key", "person_id", "stitched_at"],
+        ((f"{i:032x}", i, loader.when(now)) for i in range(1, people + 1)),
+    )
+    made_again = index_drop("tracking_pageview", "visitor_key")
+    generator = random.Random(8)
+    span = timedelta(days=max(days, 1))
+    loader.insert(
+        "tracking_pageview",
+        [
+            "event_id",
+            "at",
+            "path",
+            "referrer_domain",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "ref",
+            "browser_family",
+            "os_family",
+            "device_class",
+            "language",
+            "is_bot",
+            "visitor_hash",
+            "visitor_key",
+            "seconds",
+        ],
+        (
+            (
+                f"{n:032x}",
+                loader.when(now - span * (views - n) / views),
+                PATHS[n % len(PATHS)],
+                "www.baidu.com" if n % 3 else "",
+                *(("baidu", "cpc", "spring", "", "", "") if n % 20 == 0 else ("",) * 6),
+                BROWSERS[n % len(BROWSERS)],
+                "Windows" if n % 2 else "Android",
+                "desktop" if n % 2 else "mobile",
+                "zh-CN" if n % 4 else "en-US",
+                loader.flag(False),
+                "" if n % 3 == 0 else f"{generator.getrandbits(128):032x}",
+                f"{generator.randint(1, people):032x}" if n % 3 == 0 else "",
+                n % 120,
+            )
+            for n in range(1, views + 1)
+        ),
+    )
+    index_make(made_again)
+
+
+def index_drop(table: str, column: str) -> list[str]:
+    """Drop ``table``'s plain indexes that begin with ``column`` (whatever the migrations
+    made); the statements that make them again."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] "
+                "WHERE t.relname = %s AND a.attname = %s AND NOT x.indisunique",
+                [table, column],
+            )
+        else:
+            cursor.execute(
+                "SELECT m.name, m.sql FROM sqlite_master m, pragma_index_info(m.name) i "
+                "WHERE m.type = 'index' AND m.tbl_name = %s AND i.seqno = 0 AND i.name = %s "
+                "AND m.sql IS NOT NULL AND m.sql NOT LIKE 'CREATE UNIQUE%%'",
+                [table, column],
+            )
+        found = cursor.fetchall()
+        for name, _sql in found:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in found]
+
+
+def index_make(statements: list[str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def bench_tracking_load(loader, people: int, views: int, *, now, stamp) -> None:
+    """The page views in the bench's own tables (P18's bench predates tracking's)."""
+    import random
+
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE bench_visitor (key varchar(32) PRIMARY KEY, person_id bigint NOT NULL)"
@@ -346,26 +510,6 @@ def load(people: int, views: int) -> dict:
             for n in range(1, views + 1)
         ),
     )
-    timings["page_views"] = time.perf_counter() - started
-    say(f"visitors and page views: {views:,} in {timings['page_views']:.0f} s")
-
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        # Stitching asks for a visitor's views in time order (tracking's pageview_visitor index).
-        cursor.execute("CREATE INDEX bench_pageview_visitor ON bench_pageview (visitor_key, at)")
-        cursor.execute("CREATE INDEX bench_visitor_person ON bench_visitor (person_id)")
-        if loader.postgres:
-            # People were given their ids; the sequence moves past them.
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
-                "(SELECT max(id) FROM people_person))"
-            )
-        cursor.execute("ANALYZE")
-    if not loader.postgres:
-        connection.connection.execute("PRAGMA synchronous=FULL")  # as settings.py has it
-    timings["indexes"] = time.perf_counter() - started
-    say(f"indexes and statistics: {timings['indexes']:.0f} s")
-    return timings
 
 
 def page_views_provider():
@@ -472,34 +616,14 @@ def worker() -> None:
 
 
 def run_worker(label: str, database_url: str, var: Path) -> dict | None:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PLEDGE_VAR": str(var),
-        "DJANGO_SETTINGS_MODULE": "pledge.settings",
-        "LOG_LEVEL": "WARNING",
-    }
     print(f"{label}: loading {PEOPLE:,} people and {VIEWS:,} page views ...", flush=True)
     started = time.perf_counter()
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.bench_rights", "--worker"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"{label}: stopped after {TIMEOUT} s (BENCH_RIGHTS_TIMEOUT)")
-        return None
-    sys.stderr.write(result.stderr[-4000:] if result.returncode else result.stderr)
-    if result.returncode:
-        print(f"{label}: the worker failed (exit {result.returncode})")
-        return None
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    outcome["total_seconds"] = time.perf_counter() - started
+    outcome = worker_run(
+        "bench_rights", label, database_url, var,
+        timeout=TIMEOUT, timeout_setting="BENCH_RIGHTS_TIMEOUT",
+    )  # fmt: skip
+    if outcome is not None:
+        outcome["total_seconds"] = time.perf_counter() - started
     return outcome
 
 
@@ -530,6 +654,11 @@ def report(label: str, outcome: dict, file_size: int | None) -> None:
         f"page views erased per person {outcome['page_views_erased']}"
     )
     print(f"- whole run {outcome['total_seconds']:.0f} s")
+    for action in ("export", "erase"):
+        record(
+            "rights", f"{action} of one person among {PEOPLE:,}, {label} (median)",
+            statistics.median(outcome[f"{action}_seconds"]) * 1000, "ms",
+        )  # fmt: skip
 
 
 def main() -> None:

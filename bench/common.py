@@ -6,6 +6,7 @@ across runs on a shared machine), and its aim. ``python -m bench`` prints the ta
 modules have run and writes it as Markdown to ``var/bench/latest.md`` (docs/benchmarks.md).
 """
 
+import json
 import os
 import platform
 import resource
@@ -252,3 +253,51 @@ def latest_write(figures: list[Figure], began: str, path: Path | None = None) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# make bench\n\n{began}\n\n{table(figures)}\n", encoding="utf-8")
     return path
+
+
+# --- Workers ---------------------------------------------------------------------------------
+
+
+def worker_run(
+    module: str,
+    label: str,
+    database_url: str,
+    var: Path,
+    *,
+    timeout: int,
+    timeout_setting: str,
+    arguments: tuple[str, ...] = (),
+    environment: dict | None = None,
+    shown=lambda line: True,
+) -> dict | None:
+    """Run ``python -m bench.<module> --worker`` (a Django of its own on ``database_url``),
+    pass on the last lines of its stderr and return the JSON of its last stdout line; None
+    when it failed or ran past ``timeout`` seconds (the setting that raises it is named)."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PLEDGE_VAR": str(var),
+        "DJANGO_SETTINGS_MODULE": "pledge.settings",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        **(environment or {}),
+    }
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", f"bench.{module}", "--worker", *arguments],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"{label}: stopped after {timeout} s ({timeout_setting})")
+        return None
+    lines = [line for line in result.stderr.splitlines() if shown(line)]
+    sys.stderr.write("\n".join(lines[-40:]) + "\n")
+    if result.returncode:
+        print(f"{label}: the worker failed (exit {result.returncode})")
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])

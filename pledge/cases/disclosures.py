@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from pledge.cases.models import LEGAL_BASES, Disclosure, DisclosureBasis
 from pledge.cases.providers import recipient_named
 from pledge.csvfiles import csv_text
+from pledge.inventory.labels import category_name
 from pledge.inventory.loader import current_inventory
 from pledge.inventory.schema import Recipient
 from pledge.people import gate
@@ -267,13 +268,35 @@ def disclosure_record(
     return disclosure
 
 
+LOG_FIELDS = (
+    "public_id",
+    "person",
+    "recipient",
+    "recipient_name",
+    "basis",
+    "categories",
+    "actor_label",
+    "created_at",
+)
+
+
 def disclosures_log(*, actor, limit: int = 200) -> list[Disclosure]:
     """The latest disclosures, newest first, for the privacy officer; each with ``shown_to``,
-    the recipient as the policy names it."""
+    the recipient as the policy names it, and ``categories_named``, its categories'
+    names."""
     access_require(actor, "view_disclosures")
+    # The log links each person by public id: their encrypted values are not read (decrypting
+    # three per row cost more than the page), nor the reference it does not show.
     latest = list(
-        Disclosure.objects.select_related("person").order_by("-created_at", "-id")[:limit]
+        Disclosure.objects.select_related("person")
+        .only(*LOG_FIELDS, "person__public_id")
+        .order_by("-created_at", "-id")[:limit]
     )
+    inventory = current_inventory()  # once: reading it checks the site's files
+    declared = inventory.processors | inventory.affiliates
     for disclosure in latest:
-        disclosure.shown_to = recipient_named(disclosure)
+        disclosure.shown_to = recipient_named(disclosure, declared=declared)
+        disclosure.categories_named = [
+            category_name(key, inventory=inventory) for key in disclosure.categories
+        ]
     return latest

@@ -62,9 +62,12 @@ def links_erase(person) -> int:
     return links_of(person).delete()[0]
 
 
-def recipient_named(disclosure: Disclosure) -> str:
-    inventory = current_inventory()
-    declared = inventory.processors | inventory.affiliates
+def recipient_named(disclosure: Disclosure, *, declared: dict | None = None) -> str:
+    """The recipient as the policy names it; ``declared`` (the inventory's processors and
+    affiliates) when the caller names many."""
+    if declared is None:
+        inventory = current_inventory()
+        declared = inventory.processors | inventory.affiliates
     if disclosure.recipient in declared:
         return str(declared[disclosure.recipient].name)
     return disclosure.recipient_name

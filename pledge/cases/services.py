@@ -377,10 +377,21 @@ def case_refuse(*, case: Case, actor, reason: str) -> Case:
 # --- Reading ------------------------------------------------------------------------------
 
 
+QUEUE_HIDDEN = (
+    "requester_email",
+    "requester_name",
+    "subject_email",
+    "details",
+    "identity_note",
+    "resolution",
+)
+
+
 def cases_queue(*, actor, show: str = "open"):
     """The privacy officer's queue: open cases, soonest deadline first (or all, or overdue)."""
     access_require(actor, PERMISSION)
-    cases = Case.objects.select_related("owner")
+    # The queue shows no personal value: the encrypted fields are read when a case is opened.
+    cases = Case.objects.select_related("owner").defer(*QUEUE_HIDDEN)
     if show == "all":
         return cases.order_by("-opened_at")
     cases = cases.filter(status__in=OPEN_STATUSES)

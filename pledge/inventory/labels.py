@@ -60,9 +60,10 @@ def use_name(key: str) -> str:
     return str(inventory.use(key).name) if key in inventory.uses else key
 
 
-def category_name(key: str) -> str:
-    """A data category as the policy names it."""
-    inventory = current_inventory()
+def category_name(key: str, *, inventory=None) -> str:
+    """A data category as the policy names it (``inventory``: the one in force, when the caller
+    names many)."""
+    inventory = inventory or current_inventory()
     return str(inventory.category(key).name) if key in inventory.data_categories else key
 
 

@@ -61,6 +61,8 @@ class Message(models.Model):
         indexes = [
             # The outbox page lists newest first; the retry job finds queued ones.
             models.Index(fields=["status", "created_at"], name="message_status_created"),
+            # The console's outbox: every message, newest first.
+            models.Index(fields=["created_at", "id"], name="message_created"),
         ]
 
     def __str__(self):

@@ -149,7 +149,9 @@ def leads_for(*, actor, status: str = "", form: str = "", unassigned: bool = Fal
         leads = leads.filter(form=form)
     if unassigned:
         leads = leads.filter(owner__isnull=True)
-    return leads.select_related("person", "owner").order_by("-created_at")
+    # The inbox shows the person's name: their other encrypted values are not decrypted.
+    leads = leads.select_related("person", "owner").defer("person__email", "person__phone")
+    return leads.order_by("-created_at", "-id")
 
 
 def people_with_open_leads():

@@ -151,6 +151,8 @@ class Lead(models.Model):
         indexes = [
             # The inbox: an expert's open leads, newest first; the unassigned queue.
             models.Index(fields=["owner", "status", "created_at"], name="lead_owner_status"),
+            # The inbox of all leads (view_all_leads), newest first, filtered or not.
+            models.Index(fields=["created_at", "id"], name="lead_created"),
         ]
 
     def __str__(self):

@@ -61,6 +61,12 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        indexes = [
+            # The console's people list: newest first, a page at a time.
+            models.Index(fields=["created_at", "id"], name="person_created"),
+        ]
+
     def __str__(self):
         return str(self.public_id)
 
@@ -80,7 +86,10 @@ class PersonNameToken(models.Model):
     digest = models.CharField(max_length=32)
 
     class Meta:
-        indexes = [models.Index(fields=["digest"], name="person_name_token")]
+        indexes = [
+            # A search looks a digest up, then only among the people other digests found.
+            models.Index(fields=["digest", "person"], name="person_name_token_person"),
+        ]
 
     def __str__(self):
         return f"{self.person_id}:{self.digest[:8]}"

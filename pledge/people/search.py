@@ -23,7 +23,7 @@ personal data and are stored in clear; they are matched directly.
 import re
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from pledge.people.models import Organization, Person, PersonNameToken
 from pledge.vault.access import access_require
@@ -37,6 +37,12 @@ FRAGMENT_CHARACTERS = 4  # hex: 16 bits of the HMAC
 START = "^"
 # A search decrypts at most this many candidates (the newest); more means "type more".
 CANDIDATES_MAX = 5000
+# A digest held by more people than this is common ("com" of every address): it is looked up
+# only among the people the rarer digests found, not read whole.
+DIGEST_ROWS_MAX = 2000
+# The list counts at most this many people; more reads "more than" (a count of a million rows
+# costs more than the page).
+COUNT_MAX = 10_000
 PART_SEPARATORS = re.compile(r"[^\w]+")
 
 
@@ -109,16 +115,41 @@ def word_token_groups(word: str) -> list[list[str]]:
 
 
 def people_holding(groups: list[list[str]]) -> set[int]:
-    """Ids of the people holding a digest of every group."""
-    found = None
-    for digests in groups:
-        ids = set(
-            PersonNameToken.objects.filter(digest__in=digests).values_list("person_id", flat=True)
-        )
-        found = ids if found is None else found & ids
-        if not found:
-            return set()
-    return found or set()
+    """Ids of the people holding a digest of every group.
+
+    Each group's holders are first counted, up to DIGEST_ROWS_MAX (one row back each); the
+    rarest group is read, and every other one is looked up only among the people it found, so
+    a long word (a whole address) never reads the many holders of its commonest fragments
+    ("com"). When even the rarest is common, the database intersects them."""
+    tokens = PersonNameToken.objects
+    sizes = [tokens.filter(digest__in=digests)[: DIGEST_ROWS_MAX + 1].count() for digests in groups]
+    if not groups or min(sizes) == 0:
+        return set()
+    ordered = [digests for _size, digests in sorted(zip(sizes, groups, strict=True))]
+    rarest, *rest = ordered
+    if min(sizes) > DIGEST_ROWS_MAX:
+        # One index lookup per holder of the rarest, instead of sets of a million ids here.
+        holders = tokens.filter(digest__in=rarest)
+        for digests in rest:
+            holders = holders.filter(
+                Exists(tokens.filter(person_id=OuterRef("person_id"), digest__in=digests))
+            )
+        return set(holders.values_list("person_id", flat=True))
+    found = set(tokens.filter(digest__in=rarest).values_list("person_id", flat=True))
+    if not rest:
+        return found
+    # The other groups in one query, among those people only; each must hold one of every group.
+    held: dict[int, set[str]] = {}
+    wanted = {digest for digests in rest for digest in digests}
+    for person_id, digest in tokens.filter(person_id__in=found, digest__in=wanted).values_list(
+        "person_id", "digest"
+    ):
+        held.setdefault(person_id, set()).add(digest)
+    return {
+        person_id
+        for person_id, digests in held.items()
+        if all(digests.intersection(group) for group in rest)
+    }
 
 
 def organizations_matching(word: str) -> QuerySet:
@@ -163,7 +194,9 @@ class PeopleFilters:
 @dataclass(frozen=True)
 class PeopleFound:
     people: QuerySet  # newest first
-    count: int
+    count: int  # at most COUNT_MAX
+    # More people than COUNT_MAX: ``count`` is COUNT_MAX, and the list's pages go that far.
+    more: bool = False
     # More candidates than one search decrypts: only the newest were checked.
     truncated: bool = False
     # Words left out of the search (a lone Latin letter).
@@ -255,10 +288,17 @@ def people_list(*, actor, query: str = "", filters: PeopleFilters | None = None)
         found, truncated = words_matching(people, words) if words else ([], False)
         ids = set(found) | set(people.filter(id__in=exact).values_list("id", flat=True))
         people = people.filter(id__in=ids)
-    count = people.count()
-    audit_record(
-        actor=actor,
-        action="person.searched",
-        details={"results": count, "filters": filters.used(), "words": len(words)},
+    count = people[: COUNT_MAX + 1].count()
+    more = count > COUNT_MAX
+    count = min(count, COUNT_MAX)
+    details = {"results": count, "filters": filters.used(), "words": len(words)}
+    if more:
+        details["more"] = True
+    audit_record(actor=actor, action="person.searched", details=details)
+    return PeopleFound(
+        people=people,
+        count=count,
+        more=more,
+        truncated=truncated,
+        too_short=too_short,
     )
-    return PeopleFound(people=people, count=count, truncated=truncated, too_short=too_short)

@@ -20,8 +20,10 @@ chain's end (sequence, hash, time), signed with the audit key, to a file outside
 the chain.
 """
 
+import contextlib
 import contextvars
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -135,14 +137,74 @@ def entry_append(fields: dict, *, entries=AuditEntry, heads=AuditHead):
     Locking the head queues concurrent writers instead of forking the chain. The models are
     parameters so that the migration which brought seals appends with its historical models.
     """
+    return entries_append([fields], entries=entries, heads=heads)[0]
+
+
+def entries_append(
+    pending: list[dict], *, entries=AuditEntry, heads=AuditHead, savepoint: bool = True
+) -> list:
+    """Seal each of ``pending`` and append them, in order, after the head: one lock, one
+    insert. The head stays locked until the transaction commits, so the statements between
+    are few: each is a round trip that, under load, also waits for its thread's turn (a batch
+    appends with no savepoint of its own: a failure rolls back its whole transaction)."""
     key = current_ring().primary
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         head, _created = heads.objects.select_for_update().get_or_create(id=1)
-        fields = {**fields, "sequence": head.sequence + 1, "previous_hash": head.hash}
-        entry = entries.objects.create(**fields, key_id=key.id, hash=entry_seal(fields, key))
-        head.sequence, head.hash = entry.sequence, entry.hash
+        appended = []
+        for fields in pending:
+            fields = {**fields, "sequence": head.sequence + 1, "previous_hash": head.hash}
+            entry = entries(**fields, key_id=key.id, hash=entry_seal(fields, key))
+            head.sequence, head.hash = entry.sequence, entry.hash
+            appended.append(entry)
+        if len(appended) == 1:
+            appended[0].save(force_insert=True)
+        else:
+            entries.objects.bulk_create(appended)
         head.save(update_fields=["sequence", "hash"])
-    return entry
+    return appended
+
+
+# The entries an ``audit_batch`` holds back, each with the marker that tells whether the
+# savepoint it was recorded in still stands; None outside a batch.
+_batched: contextvars.ContextVar[list | None] = contextvars.ContextVar("audit_batch", default=None)
+
+
+@contextlib.contextmanager
+def audit_batch():
+    """Append the entries recorded inside the block together as it ends, still inside the
+    caller's transaction, instead of each as it is recorded.
+
+    Appending locks the chain's head until the transaction commits, so every writer of the log
+    waits for the one holding it: a service that records several entries between its first and
+    its commit (a form post records seven) holds the lock for all its work. In a batch, the
+    lock is taken for the appends alone, just before the commit (bench/bench_forms.py).
+
+    What is appended is what ``audit_record`` would have left in the log: the same entries, in
+    the order recorded, each with the time it was recorded; none if the block raises (the
+    transaction rolls back); and none of those recorded inside a savepoint that rolled back
+    while the block went on (each entry registers a no-op ``on_commit`` marker, which Django
+    discards with its savepoint). Outside a transaction, or inside another batch, entries are
+    appended as usual (by the outer batch).
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block or _batched.get() is not None:
+        yield
+        return
+    pending: list = []
+    token = _batched.set(pending)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    standing = {id(marker) for _sids, marker, _robust in connection.run_on_commit}
+    kept = [fields for fields, marker in pending if id(marker) in standing]
+    if kept:
+        entries_append(kept, savepoint=False)
+
+
+def _batch_marker() -> None:
+    """Does nothing after the commit; while the transaction lasts, its presence in the
+    connection's on_commit list says its savepoint was not rolled back."""
 
 
 def audit_record(
@@ -154,24 +216,30 @@ def audit_record(
     object_id: str = "",
     reason: str = "",
     details: dict | None = None,
-) -> AuditEntry:
-    """Append one entry to the chain, in the caller's transaction.
+) -> AuditEntry | None:
+    """Append one entry to the chain, in the caller's transaction (inside an ``audit_batch``,
+    as the batch ends: None then).
 
     ``actor`` is who acted (``pledge.vault.actors.Actor``); anything else is a TypeError.
     ``target`` names the object (its model label and public id); ``details`` must hold no
     personal values (field names, counts and states only), so erasure never has to edit the log.
     """
-    return entry_append(
-        entry_fields(
-            actor=actor,
-            action=action,
-            target=target,
-            object_type=object_type,
-            object_id=object_id,
-            reason=reason,
-            details=details,
-        )
+    fields = entry_fields(
+        actor=actor,
+        action=action,
+        target=target,
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+        details=details,
     )
+    pending = _batched.get()
+    if pending is not None and transaction.get_connection().in_atomic_block:
+        marker = functools.partial(_batch_marker)  # its own object, to be found again
+        transaction.on_commit(marker)
+        pending.append((fields, marker))
+        return None
+    return entry_append(fields)
 
 
 def audit_chain_seal(entries, heads) -> None:
@@ -521,3 +589,69 @@ def audit_entries(*, actor, action: str = ""):
     access_require(actor, "view_audit_log")
     entries = AuditEntry.objects.select_related("actor").order_by("-sequence")
     return entries.filter(action__startswith=action) if action else entries
+
+
+AUDIT_PAGE_SIZE = 50
+CURSOR_DIGITS = 20  # a sequence number is a positive 64-bit integer: at most 20 digits
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the log, newest first, found by sequence number (keyset), never by OFFSET:
+    a page deep in millions of entries costs what the first does. ``newer``/``older`` are the
+    cursors of the neighbouring pages (``after=``/``before=``), None where there is none."""
+
+    entries: list
+    newer: int | None
+    older: int | None
+    first: bool  # the newest page (no cursor was followed)
+
+
+def audit_cursor(value) -> int | None:
+    """A page cursor from an address: a sequence number, or None for anything else (the log's
+    first page; a hand-edited address never fails)."""
+    value = str(value or "").strip()
+    if not value or len(value) > CURSOR_DIGITS or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)
+
+
+def audit_page(
+    *,
+    actor,
+    action: str = "",
+    before: int | None = None,
+    after: int | None = None,
+    size: int = AUDIT_PAGE_SIZE,
+) -> AuditPage:
+    """The ``size`` entries just older than entry ``before``, or just newer than ``after``, or
+    the newest; with the cursors of the pages either side. A cursor past either end gives the
+    entries there are (possibly none), with a way back."""
+    entries = audit_entries(actor=actor, action=action)
+    if after is not None:
+        rows = list(entries.filter(sequence__gt=after).order_by("sequence")[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        older_than = rows[-1].sequence if rows else after + 1
+        more_older = entries.filter(sequence__lt=older_than).exists()
+        return AuditPage(
+            entries=rows,
+            newer=rows[0].sequence if more_newer else None,
+            older=older_than if more_older else None,
+            first=False,
+        )
+    if before is not None:
+        entries = entries.filter(sequence__lt=before)
+    rows = list(entries[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    newer_than = rows[0].sequence if rows else (before or 1) - 1
+    more_newer = before is not None and (
+        audit_entries(actor=actor, action=action).filter(sequence__gt=newer_than).exists()
+    )
+    return AuditPage(
+        entries=rows,
+        newer=newer_than if more_newer else None,
+        older=rows[-1].sequence if more_older else None,
+        first=before is None,
+    )

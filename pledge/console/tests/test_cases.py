@@ -216,3 +216,17 @@ def test_today_counts_what_is_overdue_and_due_this_week(li, client_for, privacy_
     page = client_for(privacy_officer).get("/en/console/").text
     assert "1 overdue" in page and "1 due within a week" in page and "3 open in all" in page
     assert "due within a week" not in client_for(marketer).get("/en/console/").text
+
+
+def test_the_queue_pages_fifty_at_a_time_by_links(li, client_for, privacy_officer):
+    first = opened()
+    for _ in range(50):
+        opened("complaint")
+    Case.objects.filter(pk=first.pk).update(due_at=timezone.now() + timedelta(days=400))
+    client = client_for(privacy_officer)
+    page = client.get("/en/console/cases/").text
+    assert first.reference not in page  # the latest deadline: on page 2
+    assert 'href="?show=open&amp;page=2" rel="next"' in page
+    second = client.get("/en/console/cases/?show=open&page=2").text
+    assert first.reference in second and 'rel="prev"' in second
+    assert client.get("/en/console/cases/?page=abc").status_code == 200

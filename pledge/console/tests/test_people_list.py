@@ -200,3 +200,50 @@ def test_the_migration_gives_people_held_before_their_fragments(people):
     officer = Actor.staff(make_staff("olive", Role.PRIVACY_OFFICER))
     assert list(people_list(query="ovel", actor=officer).people) == [people["ada"]]
     assert list(people_list(query="小明", actor=officer).people) == [people["wang"]]
+
+
+def test_a_common_fragment_is_looked_up_among_the_people_the_rare_ones_found(
+    officer_client, people, monkeypatch
+):
+    """With at most one row read whole per digest, every fragment but the rarest is common:
+    the search still finds exactly the people holding them all."""
+    from pledge.people import search
+
+    monkeypatch.setattr(search, "DIGEST_ROWS_MAX", 1)
+    for query, expected in [
+        ("ada.lovelace@analytical.example", {"Ada Lovelace"}),
+        ("ing", {"Alan Turing", "Grace Hopper", "王小明"}),
+        ("lovelace hopper", set()),
+        ("xiaoming@example.cn", {"王小明"}),
+    ]:
+        response = officer_client.get("/en/console/people/", {"q": query})
+        assert names_on(response) == expected, query
+
+
+def test_a_long_list_counts_up_to_a_limit_and_says_more(officer_client, people, monkeypatch):
+    from pledge.people import search
+
+    monkeypatch.setattr(search, "COUNT_MAX", 3)
+    page = officer_client.get("/en/console/people/").text
+    assert "More than 3 people" in page
+    assert len(names_on(officer_client.get("/en/console/people/"))) == 3
+    entry = AuditEntry.objects.filter(action="person.searched").latest("sequence")
+    assert entry.details["results"] == 3 and entry.details["more"] is True
+    chinese = officer_client.get("/console/people/").text
+    assert "超过 3 人" in chinese
+
+
+def test_when_every_fragment_is_common_the_database_intersects_them(
+    officer_client, people, monkeypatch
+):
+    from pledge.people import search
+
+    monkeypatch.setattr(search, "DIGEST_ROWS_MAX", 0)
+    for query, expected in [
+        ("lovelace", {"Ada Lovelace"}),
+        ("ing", {"Alan Turing", "Grace Hopper", "王小明"}),
+        ("race@", {"Grace Hopper"}),
+        ("zzz", set()),
+    ]:
+        response = officer_client.get("/en/console/people/", {"q": query})
+        assert names_on(response) == expected, query

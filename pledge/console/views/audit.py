@@ -1,15 +1,20 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from pledge.console.decorators import staff_view
-from pledge.vault.audit import audit_entries, audit_verify
+from pledge.vault.audit import audit_cursor, audit_page, audit_verify
 
 
 @staff_view("view_audit_log")
 def audit_log(request):
+    """The log, newest first, 50 entries a page; ``?before=``/``?after=`` a sequence number
+    turn the pages (a keyset: a page deep in the log costs what the first does)."""
     action = request.GET.get("action", "")[:80]
-    entries = audit_entries(actor=request.actor, action=action)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = audit_page(
+        actor=request.actor,
+        action=action,
+        before=audit_cursor(request.GET.get("before")),
+        after=audit_cursor(request.GET.get("after")),
+    )
     verdict = audit_verify() if request.GET.get("verify") else None
     return render(
         request,

@@ -42,6 +42,7 @@ from pledge.cases.services import (
     cases_queue,
 )
 from pledge.console.decorators import staff_view
+from pledge.paging import window
 from pledge.people.models import OptOutKind, Person
 from pledge.vault.access import Role
 
@@ -52,7 +53,7 @@ SHOW = {"open": _("Open"), "overdue": _("Overdue"), "all": _("All")}
 def case_list(request):
     show = request.GET.get("show", "open")
     show = show if show in SHOW else "open"
-    cases = list(cases_queue(actor=request.actor, show=show)[:200])
+    cases = window(cases_queue(actor=request.actor, show=show), request.GET.get("page"))
     names = dict(kinds.case_kinds())
     for case in cases:
         case.kind_name = names.get(case.kind, case.kind)

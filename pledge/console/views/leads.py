@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from pledge.console.decorators import staff_view
@@ -16,6 +15,7 @@ from pledge.meetings.leads import (
 )
 from pledge.meetings.models import Expert, Lead, LeadStatus
 from pledge.meetings.scheduling import booking_invitation_resend, lead_slots
+from pledge.paging import window
 from pledge.people.services import person_may_open, person_open
 from pledge.people.timeline import person_timeline
 from pledge.vault.access import has_access
@@ -34,7 +34,7 @@ def inbox(request):
         form=form[:40],
         unassigned=unassigned,
     )
-    page = Paginator(leads, 50).get_page(request.GET.get("page"))
+    page = window(leads, request.GET.get("page"))
     return render(
         request,
         "console/leads.html",

@@ -1,6 +1,5 @@
 import re
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -8,12 +7,13 @@ from pledge.console.decorators import staff_view
 from pledge.mail.attachments import attachment_open
 from pledge.mail.models import Message
 from pledge.mail.services import message_delivered_copy, message_shown, message_view, outbox
+from pledge.paging import window
 from pledge.vault.access import has_access
 
 
 @staff_view("read_mailbox")
 def outbox_list(request):
-    page = Paginator(outbox(actor=request.actor), 50).get_page(request.GET.get("page"))
+    page = window(outbox(actor=request.actor), request.GET.get("page"))
     return render(request, "console/outbox.html", {"page": page})
 
 

@@ -36,7 +36,9 @@ def search(request):
     query = request.GET.get("q", "")[:200]
     filters = people_filters_from(request.GET)
     found = people_list(actor=request.actor, query=query, filters=filters)
-    page = Paginator(found.people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(found.people, PEOPLE_PER_PAGE)
+    paginator.count = found.count  # counted once, and at most COUNT_MAX (people_list)
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "console/people.html",
