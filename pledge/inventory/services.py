@@ -31,9 +31,11 @@ class NothingToPublish(Exception):
 def policy_in_force() -> PolicyVersion | None:
     """The latest published version, or None before the first publication.
 
-    Records created now are collected under this version; stamp them with it.
+    Records created now are collected under this version; stamp them with it. Its snapshot
+    (``inventory``, ``texts``: every rendered document in every language) is read only when
+    used: every form post and page stamps or names the version, few read the whole snapshot.
     """
-    return PolicyVersion.objects.order_by("-number").first()
+    return PolicyVersion.objects.defer("inventory", "texts").order_by("-number").first()
 
 
 def policy_version_get(*, number: int) -> PolicyVersion:
