@@ -27,7 +27,7 @@ def test_many_threads_share_the_pools_few_connections():
             with own.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid(), pg_sleep(0.05)")
                 backends.add(cursor.fetchone()[0])
-        except Exception as error:  # noqa: BLE001 (reported below)
+        except Exception as error:
             failures.append(error)
         finally:
             own.close()  # what Django does at the end of each request: back to the pool

@@ -24,7 +24,7 @@ def test_a_burst_of_beacon_events_is_answered_and_stored_at_the_default_threads(
 
         def event(index: int) -> int:
             start.wait()
-            request = urllib.request.Request(  # noqa: S310 (loopback)
+            request = urllib.request.Request(
                 f"http://127.0.0.1:{served.port}/beacon",
                 data=f"k=view&id=burst{index:027d}&p=/en/".encode(),
             )
