@@ -19,14 +19,13 @@ Aims: 100,000 queued in under 60 s, under 200 MB.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import free_port, peak_mb, reachable, record, say
+from bench.common import free_port, peak_mb, reachable, record, say, worker_run
 
 PEOPLE = int(os.environ.get("BENCH_CAMPAIGN_PEOPLE", "100000"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -226,33 +225,12 @@ def worker() -> None:
 
 
 def run_worker(label: str, database_url: str, var: Path) -> dict | None:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PLEDGE_VAR": str(var),
-        "DJANGO_SETTINGS_MODULE": "pledge.settings",
-        "LOG_LEVEL": "WARNING",
-    }
     print(f"{label}: seeding {PEOPLE:,} subscribers ...", flush=True)
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.bench_campaign", "--worker"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"{label}: stopped after {TIMEOUT} s (BENCH_CAMPAIGN_TIMEOUT)")
-        return None
-    lines = [line for line in result.stderr.splitlines() if "mail.log" not in line]
-    sys.stderr.write("\n".join(lines[-40:]) + "\n")
-    if result.returncode:
-        print(f"{label}: the worker failed (exit {result.returncode})")
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return worker_run(
+        "bench_campaign", label, database_url, var,
+        timeout=TIMEOUT, timeout_setting="BENCH_CAMPAIGN_TIMEOUT",
+        shown=lambda line: "mail.log" not in line,
+    )  # fmt: skip
 
 
 def report(label: str, outcome: dict) -> None:

@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.bench_purge import insert, loading, view_values
-from bench.common import reachable, record, say
+from bench.common import reachable, record, say, worker_run
 
 EVENTS = int(os.environ.get("BENCH_DASHBOARD_EVENTS", "10000000"))
 DAYS = int(os.environ.get("BENCH_DASHBOARD_DAYS", "400"))
@@ -299,33 +298,11 @@ def worker() -> None:
 
 
 def run_worker(label: str, database_url: str, var: Path) -> dict | None:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PLEDGE_VAR": str(var),
-        "DJANGO_SETTINGS_MODULE": "pledge.settings",
-        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-    }
     print(f"{label}: rollups of {EVENTS:,} events over {DAYS} days ...", flush=True)
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.bench_dashboard", "--worker"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"{label}: stopped after {TIMEOUT} s (BENCH_DASHBOARD_TIMEOUT)")
-        return None
-    sys.stderr.write("\n".join(result.stderr.splitlines()[-30:]) + "\n")
-    if result.returncode:
-        print(f"{label}: the worker failed (exit {result.returncode})")
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return worker_run(
+        "bench_dashboard", label, database_url, var,
+        timeout=TIMEOUT, timeout_setting="BENCH_DASHBOARD_TIMEOUT",
+    )  # fmt: skip
 
 
 def ms(seconds: float) -> str:

@@ -43,7 +43,6 @@ Aim: no write transaction of the purge over 200 ms on SQLite, so the site keeps 
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,7 +52,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import peak_mb, percentiles, reachable, record, say
+from bench.common import peak_mb, percentiles, reachable, record, say, worker_run
 
 PEOPLE = int(os.environ.get("BENCH_PURGE_PEOPLE", "200000"))
 VIEWS = int(os.environ.get("BENCH_PURGE_VIEWS", "2000000"))
@@ -523,32 +522,11 @@ def worker() -> None:
 
 
 def run_worker(label: str, database_url: str, var: Path) -> dict | None:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PLEDGE_VAR": str(var),
-        "DJANGO_SETTINGS_MODULE": "pledge.settings",
-        "LOG_LEVEL": "WARNING",
-    }
     print(f"{label}: seeding {PEOPLE:,} people and {VIEWS:,} page views ...", flush=True)
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.bench_purge", "--worker"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"{label}: stopped after {TIMEOUT} s (BENCH_PURGE_TIMEOUT)")
-        return None
-    sys.stderr.write("\n".join(result.stderr.splitlines()[-40:]) + "\n")
-    if result.returncode:
-        print(f"{label}: the worker failed (exit {result.returncode})")
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return worker_run(
+        "bench_purge", label, database_url, var,
+        timeout=TIMEOUT, timeout_setting="BENCH_PURGE_TIMEOUT",
+    )  # fmt: skip
 
 
 def ms(seconds: float) -> str:
